@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The demo: a fresh database whose demo corp is fed by the fake Finance SDK serving a
+# generated corpus, served on 127.0.0.1:8069 (log in as admin / admin).
+source "$(dirname "$0")/common.sh"
+ensure_postgres
+
+DB="${WECOM_DEMO_DB:-wecom_demo}"
+PORT="${WECOM_DEMO_PORT:-8069}"
+DEMO="$BUILD/demo"
+MESSAGES="${WECOM_DEMO_MESSAGES:-3000}"
+ODOO_ARGS=(--addons-path="$ADDONS_PATH" --db_host="$PGHOST" --db_port="$PGPORT"
+           --data-dir="$BUILD/demo-data" -d "$DB")
+
+echo "==> generating a synthetic corp ($MESSAGES messages, key versions 1 and 2) in $DEMO"
+rm -rf "$DEMO"
+(cd "$ROOT" && "$ODOO_PYTHON" -m wecom_archive.native.corpus prepare --out "$DEMO" \
+    --messages "$MESSAGES" --key-version 1 --key-version 2 --days 30 --media-scale 0.3 >/dev/null)
+export WECOM_FAKE_SDK_CORPUS="$DEMO/sdk"
+
+echo "==> creating database $DB with the addon and its demo data"
+dropdb --if-exists "$DB"
+odoo "${ODOO_ARGS[@]}" -i wecom_archive --load-language=zh_CN --stop-after-init \
+    --http-port="$PORT" --log-level=warn
+
+echo "==> configuring the demo corp against the fake SDK"
+WECOM_DEMO_DIR="$DEMO" odoo shell "${ODOO_ARGS[@]}" --no-http --log-level=warn \
+    < "$ROOT/scripts/demo_configure.py"
+
+echo "==> serving http://127.0.0.1:$PORT  (log in: admin / admin; Ctrl-C stops)"
+exec "$ODOO_PYTHON" -m odoo "${ODOO_ARGS[@]}" --db-filter="^$DB\$" \
+    --http-interface=127.0.0.1 --http-port="$PORT"

@@ -1,0 +1,14 @@
+# Run inside `odoo shell` by scripts/demo.sh: wire the demo corp to the fake SDK.
+# `env` is the environment odoo shell provides.
+import os
+
+demo = os.environ["WECOM_DEMO_DIR"]
+corp = env.ref("wecom_archive.wecom_corp_demo")
+corp.sdk_library_path = os.environ["WECOM_FAKE_SDK_LIB"]
+for version in (1, 2):
+    with open(os.path.join(demo, "keys", f"private_v{version}.pem"), encoding="utf-8") as pem:
+        corp.key_ids = [(0, 0, {"version": version, "private_key": pem.read()})]
+corp.action_test_connection()
+env.ref("base.user_admin").lang = "zh_CN"
+env.cr.commit()
+print(f"demo corp {corp.corpid} configured with key versions 1 and 2")

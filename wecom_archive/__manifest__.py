@@ -1,0 +1,20 @@
+{
+    "name": "WeCom Conversation Archive",
+    "summary": "Archive, search and audit WeCom (企业微信) chats: 会话存档",
+    "version": "18.0.1.0.0",
+    "category": "Productivity/Conversation Archive",
+    "license": "LGPL-3",
+    "author": "wecom_archive",
+    "website": "https://github.com/wecom-archive/wecom_archive",
+    "depends": ["base", "mail"],
+    "external_dependencies": {"python": ["cryptography", "requests"]},
+    "data": [
+        "security/wecom_archive_security.xml",
+        "security/ir.model.access.csv",
+        "views/wecom_corp_views.xml",
+        "views/wecom_archive_menus.xml",
+    ],
+    "demo": ["demo/wecom_corp_demo.xml"],
+    "application": True,
+    "installable": True,
+}

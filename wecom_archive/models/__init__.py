@@ -1,0 +1,1 @@
+from . import wecom_corp, wecom_corp_key

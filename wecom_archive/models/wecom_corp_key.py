@@ -1,0 +1,65 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools.translate import LazyTranslate
+
+from ..lib.crypto import InvalidKeyError, load_private_key, public_key_fingerprint
+
+_lt = LazyTranslate(__name__)
+
+KEY_PROBLEMS = {
+    "not_pem": _lt("Not a PEM private key (expected '-----BEGIN … PRIVATE KEY-----')."),
+    "public": _lt("This is a public key; paste the private key of this version."),
+    "password": _lt("The private key is protected by a password; remove it."),
+    "damaged": _lt("The private key cannot be read (damaged or not PEM)."),
+    "not_rsa": _lt("The private key is not an RSA key."),
+    "too_short": _lt("The RSA key is too short."),
+}
+
+
+class WecomCorpKey(models.Model):
+    """The RSA private key of one public-key version (消息加密公钥 版本号)."""
+
+    _name = "wecom.corp.key"
+    _description = "WeCom Archive Private Key"
+    _order = "corp_id, version desc"
+    _rec_name = "version"
+
+    corp_id = fields.Many2one("wecom.corp", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="corp_id.company_id", store=True)
+    version = fields.Integer(required=True, help="The 版本号 shown beside 消息加密公钥.")
+    private_key = fields.Text(
+        groups="base.group_system", copy=False, help="PEM, PKCS#1 or PKCS#8, unencrypted."
+    )
+    fingerprint = fields.Char(
+        compute="_compute_fingerprint",
+        store=True,
+        compute_sudo=True,
+        help="sha256 of the public part: compare it with the public key given to WeCom.",
+    )
+    active_since = fields.Datetime(default=fields.Datetime.now)
+
+    _sql_constraints = [
+        ("version_uniq", "unique(corp_id, version)", "This key version already exists."),
+    ]
+
+    @api.depends("private_key")
+    def _compute_fingerprint(self):
+        for key in self:
+            try:
+                key.fingerprint = public_key_fingerprint(load_private_key(key.private_key))
+            except InvalidKeyError:
+                key.fingerprint = False
+
+    @api.constrains("private_key")
+    def _check_private_key(self):
+        for key in self.sudo():
+            try:
+                load_private_key(key.private_key)
+            except InvalidKeyError as error:
+                raise ValidationError(
+                    self.env._(
+                        "Key version %(version)s: %(problem)s",
+                        version=key.version,
+                        problem=KEY_PROBLEMS[error.reason],
+                    )
+                ) from None

@@ -1,0 +1,1 @@
+"""Corpus tools for the fake Finance SDK: ``python -m wecom_archive.native.corpus --help``."""

@@ -1,0 +1,98 @@
+"""Helpers of the Odoo tests: a fake-SDK corpus built for real, with real RSA keys."""
+
+import json
+import os
+import tempfile
+
+from odoo.tests import TransactionCase
+
+from ..native.corpus.build import build
+from ..native.corpus.keys import new_key_pair
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_KEY_PAIRS = {}
+
+
+def fake_sdk_library():
+    """The compiled fake SDK (make sdk); a missing one fails the test loudly."""
+    path = os.environ.get("WECOM_FAKE_SDK_LIB") or os.path.join(
+        _ROOT, "build", "libWeWorkFinanceSdk_C.so"
+    )
+    if not os.path.isfile(path):
+        raise AssertionError(f"The fake Finance SDK is not built at {path}: run `make sdk`.")
+    return path
+
+
+def key_pair(version):
+    """(private PEM, public PEM) for a key version, generated once per test process."""
+    if version not in _KEY_PAIRS:
+        _KEY_PAIRS[version] = new_key_pair()
+    return _KEY_PAIRS[version]
+
+
+class WecomCase(TransactionCase):
+    """A corp wired to the fake SDK serving a corpus built in a temporary directory."""
+
+    corpid = "wwtestcorp000001"
+    secret = "test-archive-secret"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._tmp = tempfile.TemporaryDirectory(prefix="wecom_test_")
+        cls.addClassCleanup(cls._tmp.cleanup)
+        cls.corpus_root = cls._tmp.name
+        previous = os.environ.get("WECOM_FAKE_SDK_CORPUS")
+        os.environ["WECOM_FAKE_SDK_CORPUS"] = cls.corpus_root
+        cls.addClassCleanup(cls._restore_env, previous)
+        cls.corp = cls.env["wecom.corp"].create(
+            {
+                "name": "测试企业",
+                "corpid": cls.corpid,
+                "secret": cls.secret,
+                "sdk_library_path": fake_sdk_library(),
+                "timeout": 5,
+            }
+        )
+
+    @staticmethod
+    def _restore_env(previous):
+        if previous is None:
+            os.environ.pop("WECOM_FAKE_SDK_CORPUS", None)
+        else:
+            os.environ["WECOM_FAKE_SDK_CORPUS"] = previous
+
+    @classmethod
+    def build_corpus(cls, messages, *, versions=(1,), corpid=None, media=None):
+        """Write ``messages`` (dicts or raw str lines) as the corp's corpus; return its dir."""
+        corpid = corpid or cls.corpid
+        source = os.path.join(cls.corpus_root, f"source-{corpid}")
+        media_dir = os.path.join(source, "media")
+        os.makedirs(media_dir, exist_ok=True)
+        for sdkfileid, content in (media or {}).items():
+            with open(os.path.join(media_dir, sdkfileid), "wb") as handle:
+                handle.write(content)
+        path = os.path.join(source, "messages.jsonl")
+        with open(path, "w", encoding="utf-8") as handle:
+            for message in messages:
+                line = (
+                    message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)
+                )
+                handle.write(line + "\n")
+        out = os.path.join(cls.corpus_root, corpid)
+        build(
+            {version: key_pair(version)[1] for version in versions},
+            path,
+            media_dir,
+            out,
+            corpid=corpid,
+            secret=cls.secret,
+        )
+        return out
+
+    @classmethod
+    def set_faults(cls, text, corpid=None):
+        with open(
+            os.path.join(cls.corpus_root, corpid or cls.corpid, "faults.conf"), "w"
+        ) as handle:
+            handle.write(text)
