@@ -11,6 +11,11 @@
     "data": [
         "security/wecom_archive_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "views/wecom_message_views.xml",
+        "views/wecom_conversation_views.xml",
+        "views/wecom_member_views.xml",
+        "views/wecom_contact_views.xml",
         "views/wecom_corp_views.xml",
         "views/wecom_archive_menus.xml",
     ],

@@ -1,1 +1,9 @@
-from . import wecom_corp, wecom_corp_key
+from . import (
+    wecom_contact,
+    wecom_conversation,
+    wecom_corp,
+    wecom_corp_key,
+    wecom_department,
+    wecom_member,
+    wecom_message,
+)

@@ -1,12 +1,22 @@
+import contextlib
 import logging
+import time
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import config
 
+from ..lib.crypto import InvalidKeyError, load_private_key
+from ..lib.decrypt import Decryptor
 from ..native.errors import SdkError
-from ..native.sdk import SdkClient
+from ..native.sdk import SdkClient, with_retry
+from .bigint import BigInteger
 
 _logger = logging.getLogger(__name__)
+
+# First key of the two-int advisory locks taken by the pipeline (the second is the corp id).
+PULL_LOCK = 0x7765_636F  # "weco"
 
 
 class WecomCorp(models.Model):
@@ -14,6 +24,7 @@ class WecomCorp(models.Model):
 
     _name = "wecom.corp"
     _description = "WeCom Corp"
+    _inherit = ["mail.thread"]
     _order = "company_id, name"
 
     name = fields.Char(required=True)
@@ -38,19 +49,44 @@ class WecomCorp(models.Model):
     proxy_password = fields.Char(groups="base.group_system", copy=False, help="user:password")
     timeout = fields.Integer("Timeout (s)", default=30, required=True)
     batch_size = fields.Integer(default=1000, required=True)
-    seq = fields.Integer(
+    seq = BigInteger(
         "Last Stored Seq",
         readonly=True,
         copy=False,
         help="Largest seq stored; the next pull asks for the records after it.",
     )
     key_ids = fields.One2many("wecom.corp.key", "corp_id", string="Private Keys")
+    last_pull_ok = fields.Datetime("Last Successful Pull", readonly=True, copy=False)
+    last_error = fields.Char("Last Pull Error", readonly=True, copy=False)
+    lag_alarm_hours = fields.Integer(
+        "Lag Alarm (hours)",
+        default=12,
+        help="Alert the WeCom administrators when no pull has succeeded for this long. "
+        "WeCom drops archived chats after about 5 days.",
+    )
+    lag_alarm_sent = fields.Boolean(readonly=True, copy=False)
+    max_media_size_mb = fields.Integer(
+        "Max Media Size (MB)", default=100, help="Larger files are marked Too Large, not fetched."
+    )
+    message_total = fields.Integer("Archived Messages", compute="_compute_message_stats")
+    message_failed = fields.Integer("Messages to Reprocess", compute="_compute_message_stats")
 
     _sql_constraints = [
         ("corpid_company_uniq", "unique(company_id, corpid)", "This corp is already configured."),
         ("batch_size_range", "check(batch_size between 1 and 1000)", "Batch size is 1 to 1000."),
         ("timeout_positive", "check(timeout > 0)", "The timeout must be positive."),
     ]
+
+    def _compute_message_stats(self):
+        groups = self.env["wecom.message"]._read_group(
+            [("corp_id", "in", self.ids)], ["corp_id", "state"], ["__count"]
+        )
+        counts = {}
+        for corp, state, count in groups:
+            total, failed = counts.get(corp.id, (0, 0))
+            counts[corp.id] = (total + count, failed + (count if state != "done" else 0))
+        for corp in self:
+            corp.message_total, corp.message_failed = counts.get(corp.id, (0, 0))
 
     def _sdk_client(self):
         """An SdkClient for this corp (the caller closes it)."""
@@ -93,3 +129,154 @@ class WecomCorp(models.Model):
         for corp in self:
             if not corp.sdk_library_path.startswith("/"):
                 raise UserError(self.env._("The SDK library path must be absolute."))
+
+    # -- pulling -----------------------------------------------------------------------------
+    def _private_keys(self):
+        """{version: RSA key} of the keys that parse; a broken key is skipped, not fatal."""
+        keys = {}
+        for key in self.sudo().key_ids:
+            try:
+                keys[key.version] = load_private_key(key.private_key)
+            except InvalidKeyError:
+                _logger.warning("corp %s: key version %s is invalid", self.corpid, key.version)
+        return keys
+
+    def _try_lock(self):
+        """Serialise the pipeline per corp: one transaction at a time holds this lock."""
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [PULL_LOCK, self.id])
+        return self.env.cr.fetchone()[0]
+
+    def _commit(self):
+        if not config["test_enable"]:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _begin(self):
+        """Start the next pipeline transaction in READ COMMITTED: each statement then sees
+        what other workers committed before it (the seq, the rows they stored), so a worker
+        that waited for the lock never works from a stale snapshot."""
+        if not config["test_enable"]:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+            self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+
+    def _pull(self, time_budget=None, max_batches=None):
+        """Pull, decrypt and store new archive records, batch after batch.
+
+        Each batch is stored with the seq that covers it in one transaction, committed at
+        once: a crash at any point loses nothing and duplicates nothing. Returns the number
+        of messages stored, or None when another pull of this corp holds the lock.
+        """
+        self.ensure_one()
+        deadline = time.monotonic() + time_budget if time_budget else None
+        stored = batches = 0
+        try:
+            with self._sdk_client() as client, Decryptor(client, self._private_keys()) as dec:
+                while True:
+                    self._begin()
+                    if not self._try_lock():
+                        _logger.info("corp %s: another pull is running", self.corpid)
+                        return None if not batches else stored
+                    self.env.cr.execute("SELECT seq FROM wecom_corp WHERE id = %s", [self.id])
+                    seq = self.env.cr.fetchone()[0] or 0
+                    records = with_retry(lambda s=seq: client.get_chat_data(s, self.batch_size))
+                    if records:
+                        results = dec.decrypt_batch(records)
+                        stored += len(self.env["wecom.message"]._store_batch(self, results))
+                    self.env.cr.execute(
+                        """UPDATE wecom_corp
+                              SET seq = GREATEST(seq, %s), last_pull_ok = now() at time zone 'UTC',
+                                  last_error = NULL, lag_alarm_sent = false
+                            WHERE id = %s""",
+                        [max((r["seq"] for r in records), default=seq), self.id],
+                    )
+                    self._commit()
+                    self.invalidate_recordset()
+                    batches += 1
+                    if len(records) < self.batch_size:
+                        break
+                    if (max_batches and batches >= max_batches) or (
+                        deadline and time.monotonic() > deadline
+                    ):
+                        self.env.ref("wecom_archive.ir_cron_wecom_pull")._trigger()
+                        break
+        except SdkError as error:
+            if not config["test_enable"]:
+                self.env.cr.rollback()
+            _logger.warning("corp %s: pull failed with code %s", self.corpid, error.code)
+            self.sudo().last_error = error.message("en_US")
+            self._commit()
+            raise
+        return stored
+
+    def action_reprocess(self):
+        """The "Retry Failed Messages" button."""
+        self.ensure_one()
+        try:
+            fixed = self.env["wecom.message"]._reprocess(self)
+        except SdkError as error:
+            raise UserError(self._sdk_error_message(error)) from None
+        if fixed is None:
+            raise UserError(self.env._("A pull of this corp is running; try again shortly."))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("WeCom"),
+                "message": self.env._(
+                    "%(fixed)s messages processed; %(left)s still waiting.",
+                    fixed=fixed,
+                    left=self.message_failed,
+                ),
+                "type": "info",
+            },
+        }
+
+    def action_pull(self):
+        """The "Pull Now" button."""
+        self.ensure_one()
+        try:
+            stored = self._pull(time_budget=60)
+        except SdkError as error:
+            raise UserError(self._sdk_error_message(error)) from None
+        if stored is None:
+            message = self.env._("Another pull of this corp is running; try again shortly.")
+        else:
+            message = self.env._("%(count)s new records pulled.", count=stored)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": self.env._("WeCom"), "message": message, "type": "info"},
+        }
+
+    @api.model
+    def _cron_pull(self):
+        corps = self.search([])
+        for index, corp in enumerate(corps):
+            # A failure is recorded in last_error, where the lag alarm finds it.
+            with contextlib.suppress(SdkError):
+                corp._pull(time_budget=240)
+            self.env["ir.cron"]._notify_progress(done=index + 1, remaining=len(corps) - index - 1)
+
+    @api.model
+    def _cron_check_lag(self):
+        """Alert the WeCom administrators when a corp's pull has stalled."""
+        now = fields.Datetime.now()
+        admins = self.env.ref("wecom_archive.group_wecom_manager").users
+        for corp in self.search([("lag_alarm_sent", "=", False), ("lag_alarm_hours", ">", 0)]):
+            since = corp.last_pull_ok or corp.create_date
+            if now - since < timedelta(hours=corp.lag_alarm_hours):
+                continue
+            body = self.env._(
+                "No archive pull of %(corp)s has succeeded since %(since)s (UTC). WeCom keeps "
+                "archived chats for about 5 days: fix the cause before they are lost. "
+                "Last error: %(error)s",
+                corp=corp.name,
+                since=since,
+                error=corp.last_error or self.env._("none"),
+            )
+            corp.message_post(
+                body=body,
+                partner_ids=admins.partner_id.ids,
+                subtype_xmlid="mail.mt_comment",
+                message_type="notification",
+            )
+            corp.lag_alarm_sent = True

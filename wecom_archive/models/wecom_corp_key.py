@@ -1,10 +1,14 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.translate import LazyTranslate
 
 from ..lib.crypto import InvalidKeyError, load_private_key, public_key_fingerprint
+from ..native.errors import SdkError
 
 _lt = LazyTranslate(__name__)
+_logger = logging.getLogger(__name__)
 
 KEY_PROBLEMS = {
     "not_pem": _lt("Not a PEM private key (expected '-----BEGIN … PRIVATE KEY-----')."),
@@ -41,6 +45,27 @@ class WecomCorpKey(models.Model):
     _sql_constraints = [
         ("version_uniq", "unique(corp_id, version)", "This key version already exists."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        keys = super().create(vals_list)
+        keys._reprocess_waiting()
+        return keys
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "private_key" in vals or "version" in vals:
+            self._reprocess_waiting()
+        return result
+
+    def _reprocess_waiting(self):
+        """Messages that waited for these key versions are decrypted now."""
+        for corp in self.corp_id:
+            versions = self.filtered(lambda key, corp=corp: key.corp_id == corp).mapped("version")
+            try:
+                self.env["wecom.message"]._reprocess(corp, versions=versions)
+            except SdkError as error:
+                _logger.warning("corp %s: reprocessing waits: %s", corp.corpid, error.code)
 
     @api.depends("private_key")
     def _compute_fingerprint(self):

@@ -30,6 +30,26 @@ def key_pair(version):
     return _KEY_PAIRS[version]
 
 
+def build_test_corpus(root, corpid, secret, messages, versions=(1,), media=None):
+    """A fake-SDK corpus for ``corpid`` under ``root`` (messages: dicts or raw lines)."""
+    source = os.path.join(root, f"source-{corpid}")
+    media_dir = os.path.join(source, "media")
+    os.makedirs(media_dir, exist_ok=True)
+    for sdkfileid, content in (media or {}).items():
+        with open(os.path.join(media_dir, sdkfileid), "wb") as handle:
+            handle.write(content)
+    path = os.path.join(source, "messages.jsonl")
+    with open(path, "w", encoding="utf-8") as handle:
+        for message in messages:
+            if not isinstance(message, str):
+                message = json.dumps(message, ensure_ascii=False)
+            handle.write(message + "\n")
+    out = os.path.join(root, corpid)
+    public_keys = {version: key_pair(version)[1] for version in versions}
+    build(public_keys, path, media_dir, out, corpid=corpid, secret=secret)
+    return out
+
+
 class WecomCase(TransactionCase):
     """A corp wired to the fake SDK serving a corpus built in a temporary directory."""
 
@@ -65,30 +85,9 @@ class WecomCase(TransactionCase):
     @classmethod
     def build_corpus(cls, messages, *, versions=(1,), corpid=None, media=None):
         """Write ``messages`` (dicts or raw str lines) as the corp's corpus; return its dir."""
-        corpid = corpid or cls.corpid
-        source = os.path.join(cls.corpus_root, f"source-{corpid}")
-        media_dir = os.path.join(source, "media")
-        os.makedirs(media_dir, exist_ok=True)
-        for sdkfileid, content in (media or {}).items():
-            with open(os.path.join(media_dir, sdkfileid), "wb") as handle:
-                handle.write(content)
-        path = os.path.join(source, "messages.jsonl")
-        with open(path, "w", encoding="utf-8") as handle:
-            for message in messages:
-                line = (
-                    message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)
-                )
-                handle.write(line + "\n")
-        out = os.path.join(cls.corpus_root, corpid)
-        build(
-            {version: key_pair(version)[1] for version in versions},
-            path,
-            media_dir,
-            out,
-            corpid=corpid,
-            secret=cls.secret,
+        return build_test_corpus(
+            cls.corpus_root, corpid or cls.corpid, cls.secret, messages, versions, media
         )
-        return out
 
     @classmethod
     def set_faults(cls, text, corpid=None):

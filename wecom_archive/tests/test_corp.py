@@ -105,6 +105,7 @@ class TestCorp(WecomCase):
         self.assertIn("file not found", str(caught.exception))
 
     def test_connection_error_in_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
         self.build_corpus([self._message()])
         self.set_faults("ip_untrusted=1\n")
         with self.assertRaises(UserError) as caught:

@@ -52,9 +52,8 @@ def build(public_keys, messages_path, media_dir, out_dir, *, corpid, secret, sta
     os.makedirs(os.path.join(out_dir, "media"), exist_ok=True)
     with open(os.path.join(out_dir, "corp.conf"), "w", encoding="utf-8") as conf:
         conf.write(f"corpid={corpid}\nsecret={secret}\n")
-    faults = os.path.join(out_dir, "faults.conf")
-    if not os.path.exists(faults):
-        open(faults, "w").close()
+    # A fresh corpus starts without faults.
+    open(os.path.join(out_dir, "faults.conf"), "w").close()
 
     seq = start_seq - 1
     with (

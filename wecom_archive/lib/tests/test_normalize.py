@@ -1,0 +1,87 @@
+import json
+
+import pytest
+
+from wecom_archive.lib.normalize import (
+    KNOWN_TYPES,
+    MessageParseError,
+    conversation_key,
+    id_kind,
+    normalize,
+    parse,
+)
+
+from .samples import CUSTOMER, EXPECTED_TEXT, MEMBER, ROOM, SAMPLES
+
+
+def test_samples_cover_every_known_type():
+    assert {s.get("msgtype", "switch") for s in SAMPLES} >= KNOWN_TYPES
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: s.get("msgtype", "switch"))
+def test_each_type(sample):
+    message = normalize(parse(json.dumps(sample, ensure_ascii=False).encode()))
+    assert message.msgid == sample["msgid"]
+    assert message.body == sample
+    for words in EXPECTED_TEXT.get(message.msgtype, []):
+        assert words in message.text
+    if message.msgtype not in EXPECTED_TEXT:
+        assert message.text == ""
+    assert message.known == (message.msgtype != "hologram")
+
+
+def by_type(msgtype):
+    return normalize(next(s for s in SAMPLES if s.get("msgtype") == msgtype))
+
+
+def test_media():
+    expected = {
+        "image": ("img01", "jpg"),
+        "voice": ("voc01", "amr"),
+        "video": ("vid01", "mp4"),
+        "emotion": ("emo01", "png"),
+        "file": ("fil01", "xlsx"),
+        "meeting_voice_call": ("mvc01", "amr"),
+        "voip_doc_share": ("vds01", "pptx"),
+    }
+    for msgtype, (sdkfileid, extension) in expected.items():
+        media = by_type(msgtype).media
+        assert media.sdkfileid == sdkfileid
+        assert media.filename.endswith(extension)
+        assert media.size == (0 if msgtype == "meeting_voice_call" else 10)
+    assert by_type("text").media is None
+
+
+def test_revoke_consent_switch():
+    assert by_type("revoke").revoke_msgid == "0001_text_1613263768"
+    assert by_type("revoke").action == "recall"
+    consent = by_type("agree").consent
+    assert consent[0] == CUSTOMER and consent[1] == "agree"
+    assert by_type("disagree").consent[1] == "disagree"
+    switch = normalize(SAMPLES[-2])
+    assert (switch.msgtype, switch.sender, switch.action) == ("switch", MEMBER, "switch")
+    assert switch.msgtime > 0
+
+
+def test_control_characters_and_malformed_json():
+    raw = (
+        '{"msgid":"c1","action":"send","from":"a","tolist":["b"],"roomid":"",'
+        '"msgtime":1,"msgtype":"text","text":{"content":"line\x01\nbreak\ttab"}}'
+    )
+    assert normalize(parse(raw.encode())).text == "line\x01\nbreak\ttab"
+    with pytest.raises(MessageParseError):
+        parse(b'{"msgid": "x", "text": ')
+    with pytest.raises(MessageParseError):
+        parse(b"[1, 2]")
+    assert parse(b'{"a": "\xff"}') == {"a": "\ufffd"}
+
+
+def test_ids_and_conversations():
+    assert id_kind(CUSTOMER) == "external"
+    assert id_kind("woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA") == "external"
+    assert id_kind("wbABC") == "robot"
+    assert id_kind(MEMBER) == "member"
+    assert conversation_key("", MEMBER, [CUSTOMER]) == conversation_key("", CUSTOMER, [MEMBER])
+    assert conversation_key("", MEMBER, [CUSTOMER])[0] == "external"
+    assert conversation_key("", MEMBER, ["wangyin"]) == ("internal", "wangmingle|wangyin")
+    assert conversation_key(ROOM, MEMBER, [CUSTOMER]) == ("group", f"room:{ROOM}")

@@ -1,0 +1,44 @@
+from odoo import api, fields, models
+
+KINDS = [("external", "External Chat"), ("internal", "Internal Chat"), ("group", "Group Chat")]
+
+
+class WecomConversation(models.Model):
+    """A chat: a member with an external contact, two members, or a group (roomid)."""
+
+    _name = "wecom.conversation"
+    _description = "WeCom Conversation"
+    _order = "last_msgtime desc, id desc"
+
+    corp_id = fields.Many2one("wecom.corp", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    key = fields.Char(required=True, help="room:<roomid>, or the two parties of a 1:1 chat.")
+    kind = fields.Selection(KINDS, required=True, index=True)
+    roomid = fields.Char(index=True)
+    party_ids = fields.Char("Parties", help="The raw ids of a 1:1 chat's two parties.")
+    member_ids = fields.Many2many(
+        "wecom.member", "wecom_conversation_member_rel", string="Archived Members"
+    )
+    department_ids = fields.Many2many(
+        "wecom.department", "wecom_conversation_department_rel", string="Departments"
+    )
+    contact_id = fields.Many2one("wecom.contact", string="External Contact", index=True)
+    first_msgtime = fields.Datetime("First Message", readonly=True)
+    last_msgtime = fields.Datetime("Last Message", readonly=True, index=True)
+    message_count = fields.Integer("Messages", readonly=True)
+    message_ids = fields.One2many("wecom.message", "conversation_id")
+
+    _sql_constraints = [
+        ("key_uniq", "unique(corp_id, key)", "This conversation already exists."),
+    ]
+
+    @api.depends("key", "kind", "contact_id.name", "member_ids.name")
+    def _compute_display_name(self):
+        for chat in self:
+            if chat.kind == "group":
+                chat.display_name = chat.roomid
+            else:
+                names = [m.display_name for m in chat.member_ids]
+                if chat.contact_id:
+                    names.append(chat.contact_id.display_name)
+                chat.display_name = " ↔ ".join(names) or chat.key

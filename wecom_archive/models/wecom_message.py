@@ -1,0 +1,601 @@
+import json
+import logging
+import mimetypes
+import os
+import time
+from datetime import UTC, datetime, timedelta
+
+from psycopg2.extras import execute_values
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import config
+
+from ..lib.decrypt import DONE, Decryptor
+from ..lib.normalize import conversation_key, id_kind
+from ..native.errors import MediaIntegrityError, SdkError, SdkLibraryError
+from .bigint import BigInteger
+
+MEDIA_MAX_ATTEMPTS = 8
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("done", "Stored"),
+    ("no_key", "Key Missing"),
+    ("decrypt_error", "Decryption Failed"),
+    ("parse_error", "Malformed"),
+]
+MEDIA_STATES = [
+    ("none", "No Media"),
+    ("pending", "To Download"),
+    ("done", "Downloaded"),
+    ("failed", "Failed"),
+    ("too_large", "Too Large"),
+]
+# Columns the pipeline may still write on an archived message; the rest never changes.
+PIPELINE_FIELDS = frozenset(
+    {
+        "recalled",
+        "media_state",
+        "media_error",
+        "media_attempts",
+        "attachment_id",
+        "media_next_try",
+    }
+)
+
+
+def _ms_to_datetime(ms):
+    if not ms:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).replace(tzinfo=None)
+
+
+class WecomMessage(models.Model):
+    """One archived message, kept whole and never edited."""
+
+    _name = "wecom.message"
+    _description = "Archived WeCom Message"
+    _order = "msgtime desc, seq desc"
+    _rec_name = "msgid"
+
+    corp_id = fields.Many2one("wecom.corp", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    seq = BigInteger(readonly=True, index=True)
+    msgid = fields.Char("Message ID", required=True, readonly=True)
+    publickey_ver = fields.Integer("Key Version", readonly=True)
+    state = fields.Selection(STATES, required=True, readonly=True, index=True)
+    error = fields.Char(readonly=True)
+    encrypt_random_key = fields.Text(readonly=True)
+    encrypt_chat_msg = fields.Text(readonly=True)
+    raw_text = fields.Text("Decrypted Text", readonly=True, help="Kept when it is not JSON.")
+    action = fields.Char(readonly=True)
+    msgtype = fields.Char("Type", readonly=True, index=True)
+    known_type = fields.Boolean(readonly=True)
+    sender = fields.Char(readonly=True, index=True)
+    receivers = fields.Char(readonly=True, help="The tolist ids, space separated.")
+    roomid = fields.Char(readonly=True)
+    msgtime = fields.Datetime("Time", readonly=True, index=True)
+    body = fields.Json(readonly=True)
+    text = fields.Text("Content", readonly=True, index="trigram")
+    revoke_msgid = fields.Char("Recalls", readonly=True, index=True)
+    recalled = fields.Boolean(readonly=True)
+    linked = fields.Boolean(readonly=True, help="Conversation, members and consent attached.")
+    conversation_id = fields.Many2one("wecom.conversation", readonly=True, index=True)
+    member_ids = fields.Many2many(
+        "wecom.member", "wecom_message_member_rel", string="Archived Members", readonly=True
+    )
+    department_ids = fields.Many2many(
+        "wecom.department", "wecom_message_department_rel", string="Departments", readonly=True
+    )
+    sdkfileid = fields.Char(readonly=True)
+    media_state = fields.Selection(MEDIA_STATES, default="none", required=True, index=True)
+    media_md5 = fields.Char(readonly=True)
+    media_size = fields.Integer(readonly=True)
+    media_filename = fields.Char(readonly=True)
+    media_error = fields.Char(readonly=True)
+    media_attempts = fields.Integer(readonly=True)
+    media_next_try = fields.Datetime(readonly=True)
+    attachment_id = fields.Many2one("ir.attachment", readonly=True)
+
+    _sql_constraints = [
+        ("msgid_uniq", "unique(corp_id, msgid)", "A message is archived once per corp."),
+    ]
+
+    # -- archived rows are immutable ---------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get("wecom_pipeline"):
+            raise UserError(self.env._("Archived messages come only from WeCom."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.context.get("wecom_pipeline") or set(vals) - PIPELINE_FIELDS:
+            raise UserError(self.env._("Archived messages cannot be changed."))
+        return super().write(vals)
+
+    def unlink(self):
+        if not self.env.context.get("wecom_pipeline"):
+            raise UserError(self.env._("Archived messages cannot be deleted."))
+        return super().unlink()
+
+    # -- storing a pulled batch --------------------------------------------------------------
+    @api.model
+    def _store_batch(self, corp, results):
+        """Insert one batch of decrypted records (set-based) and attach what they carry.
+
+        Runs in the caller's transaction, together with the seq update that covers the
+        batch; a replayed batch inserts nothing twice (msgid is unique per corp).
+        Returns the ids of the newly inserted messages.
+        """
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        rows = []
+        for item in results:
+            record, message = item.record, item.message
+            row = {
+                "corp_id": corp.id,
+                "company_id": corp.company_id.id,
+                "seq": record.get("seq"),
+                "msgid": record.get("msgid") or f"seq-{record.get('seq')}",
+                "publickey_ver": record.get("publickey_ver"),
+                "state": item.state,
+                "error": item.error or None,
+                "encrypt_random_key": None,
+                "encrypt_chat_msg": None,
+                "raw_text": None,
+                "media_state": "none",
+            }
+            if item.state == DONE:
+                row.update(self._message_values(message))
+            else:
+                # Nothing lost: the encrypted payload stays until it can be processed.
+                row["encrypt_random_key"] = record.get("encrypt_random_key")
+                row["encrypt_chat_msg"] = record.get("encrypt_chat_msg")
+                if item.plaintext:
+                    row["raw_text"] = item.plaintext.decode("utf-8", "replace")
+            rows.append(row)
+        if not rows:
+            return []
+        columns = sorted({key for row in rows for key in row})
+        values = [(*(row.get(column) for column in columns), uid, now, uid, now) for row in rows]
+        query = (
+            f"INSERT INTO wecom_message ({', '.join(columns)}, "
+            "create_uid, create_date, write_uid, write_date) VALUES %s "
+            "ON CONFLICT (corp_id, msgid) DO NOTHING RETURNING id"
+        )
+        inserted = execute_values(self.env.cr, query, values, page_size=len(values), fetch=True)
+        new_ids = [row[0] for row in inserted]
+        self._link_messages(corp, new_ids)
+        self.env.invalidate_all()
+        return new_ids
+
+    @api.model
+    def _message_values(self, message):
+        values = {
+            "action": message.action,
+            "msgtype": message.msgtype,
+            "known_type": message.known,
+            "sender": message.sender,
+            "receivers": " ".join(message.tolist),
+            "roomid": message.roomid or None,
+            "msgtime": _ms_to_datetime(message.msgtime),
+            "body": json.dumps(message.body, ensure_ascii=False),
+            "text": message.text or None,
+            "revoke_msgid": message.revoke_msgid or None,
+            "recalled": False,
+            "linked": False,
+        }
+        if message.media:
+            values.update(
+                sdkfileid=message.media.sdkfileid,
+                media_state="pending",
+                media_md5=message.media.md5sum or None,
+                media_size=message.media.size,
+                media_filename=message.media.filename,
+            )
+        return values
+
+    @api.model
+    def _link_messages(self, corp, message_ids):
+        """Attach conversations, members, departments, recalls and consents (idempotent)."""
+        if not message_ids:
+            return
+        cr = self.env.cr
+        cr.execute(
+            """SELECT id, msgtype, sender, receivers, roomid, msgtime, msgid, revoke_msgid, body
+                 FROM wecom_message
+                WHERE id = ANY(%s) AND state = 'done' AND NOT linked""",
+            [list(message_ids)],
+        )
+        messages = cr.dictfetchall()
+        if not messages:
+            return
+        parties = {}
+        for message in messages:
+            message["tolist"] = (message["receivers"] or "").split()
+            ids = [message["sender"], *message["tolist"]]
+            message["parties"] = [p for p in dict.fromkeys(ids) if p]
+            for party in message["parties"]:
+                parties[party] = id_kind(party)
+        members = self._ensure_rows(
+            corp, "wecom_member", "userid", [p for p, k in parties.items() if k == "member"]
+        )
+        contacts = self._ensure_rows(
+            corp,
+            "wecom_contact",
+            "external_userid",
+            [p for p, k in parties.items() if k == "external"],
+        )
+        departments = self._member_departments(list(members.values()))
+        conversations = self._ensure_conversations(corp, messages, members, contacts)
+
+        message_members, message_departments, chat_members, chat_departments = [], [], [], []
+        stats = {}
+        for message in messages:
+            chat_id = conversations.get(message["id"])
+            member_ids = [members[p] for p in message["parties"] if p in members]
+            department_ids = {d for m in member_ids for d in departments.get(m, ())}
+            message_members += [(message["id"], m) for m in member_ids]
+            message_departments += [(message["id"], d) for d in department_ids]
+            if chat_id:
+                chat_members += [(chat_id, m) for m in member_ids]
+                chat_departments += [(chat_id, d) for d in department_ids]
+                first, last, count = stats.get(chat_id, (message["msgtime"], message["msgtime"], 0))
+                when = message["msgtime"]
+                if when:
+                    first = min(first or when, when)
+                    last = max(last or when, when)
+                stats[chat_id] = (first, last, count + 1)
+        self._insert_pairs(
+            "wecom_message_member_rel", "wecom_message_id", "wecom_member_id", message_members
+        )
+        self._insert_pairs(
+            "wecom_message_department_rel",
+            "wecom_message_id",
+            "wecom_department_id",
+            message_departments,
+        )
+        self._insert_pairs(
+            "wecom_conversation_member_rel",
+            "wecom_conversation_id",
+            "wecom_member_id",
+            chat_members,
+        )
+        self._insert_pairs(
+            "wecom_conversation_department_rel",
+            "wecom_conversation_id",
+            "wecom_department_id",
+            chat_departments,
+        )
+        if stats:
+            execute_values(
+                cr,
+                """UPDATE wecom_conversation c
+                      SET message_count = c.message_count + v.n,
+                          first_msgtime = LEAST(c.first_msgtime, v.first),
+                          last_msgtime = GREATEST(c.last_msgtime, v.last)
+                     FROM (VALUES %s) AS v(id, first, last, n)
+                    WHERE c.id = v.id""",
+                [(chat, first, last, n) for chat, (first, last, n) in stats.items()],
+                template="(%s, %s::timestamp, %s::timestamp, %s)",
+            )
+        ids = [message["id"] for message in messages]
+        execute_values(
+            cr,
+            """UPDATE wecom_message m SET linked = true, conversation_id = v.chat
+                 FROM (VALUES %s) AS v(id, chat) WHERE m.id = v.id""",
+            [(message_id, conversations.get(message_id)) for message_id in ids],
+            template="(%s, %s::int)",
+            page_size=len(ids),
+        )
+        # A recall marks its target, whichever of the two arrived first.
+        cr.execute(
+            """UPDATE wecom_message target SET recalled = true
+                 FROM wecom_message recall
+                WHERE recall.corp_id = %s AND target.corp_id = %s
+                  AND recall.revoke_msgid = target.msgid
+                  AND NOT target.recalled
+                  AND (recall.id = ANY(%s) OR target.id = ANY(%s))""",
+            [corp.id, corp.id, ids, ids],
+        )
+        self._record_consents(corp, messages, contacts)
+
+    def _ensure_rows(self, corp, table, column, keys):
+        """{key: id} of members/contacts, created (by id only) when not known yet."""
+        if not keys:
+            return {}
+        now, uid = fields.Datetime.now(), self.env.uid
+        extra = ", archive_status, active" if table == "wecom_member" else ", consent_status"
+        extra_values = ", 'none', true" if table == "wecom_member" else ", 'unknown'"
+        execute_values(
+            self.env.cr,
+            f"""INSERT INTO {table} (corp_id, {column}{extra},
+                                     create_uid, create_date, write_uid, write_date)
+                VALUES %s ON CONFLICT (corp_id, {column}) DO NOTHING""",
+            [(corp.id, key, uid, now, uid, now) for key in keys],
+            template=f"(%s, %s{extra_values}, %s, %s, %s, %s)",
+        )
+        self.env.cr.execute(
+            f"SELECT {column}, id FROM {table} WHERE corp_id = %s AND {column} = ANY(%s)",
+            [corp.id, list(keys)],
+        )
+        return dict(self.env.cr.fetchall())
+
+    def _member_departments(self, member_ids):
+        if not member_ids:
+            return {}
+        self.env.cr.execute(
+            """SELECT wecom_member_id, array_agg(wecom_department_id)
+                 FROM wecom_department_wecom_member_rel
+                WHERE wecom_member_id = ANY(%s) GROUP BY wecom_member_id""",
+            [member_ids],
+        )
+        return dict(self.env.cr.fetchall())
+
+    def _ensure_conversations(self, corp, messages, members, contacts):
+        """{message id: conversation id}; switch events belong to no conversation."""
+        wanted, by_message = {}, {}
+        for message in messages:
+            if message["msgtype"] == "switch" or not message["parties"]:
+                continue
+            kind, key = conversation_key(message["roomid"], message["sender"], message["tolist"])
+            contact = next((contacts[p] for p in message["parties"] if p in contacts), None)
+            party_ids = None if kind == "group" else key
+            wanted[key] = (
+                kind,
+                message["roomid"],
+                party_ids,
+                contact if kind == "external" else None,
+            )
+            by_message[message["id"]] = key
+        if not wanted:
+            return {}
+        now, uid = fields.Datetime.now(), self.env.uid
+        rows = execute_values(
+            self.env.cr,
+            """INSERT INTO wecom_conversation (corp_id, company_id, key, kind, roomid, party_ids,
+                                               contact_id, message_count,
+                                               create_uid, create_date, write_uid, write_date)
+               VALUES %s
+               ON CONFLICT (corp_id, key) DO UPDATE
+                   SET contact_id = COALESCE(wecom_conversation.contact_id, EXCLUDED.contact_id)
+               RETURNING key, id""",
+            [
+                (
+                    corp.id,
+                    corp.company_id.id,
+                    key,
+                    kind,
+                    roomid,
+                    party_ids,
+                    contact,
+                    0,
+                    uid,
+                    now,
+                    uid,
+                    now,
+                )
+                for key, (kind, roomid, party_ids, contact) in wanted.items()
+            ],
+            page_size=len(wanted),
+            fetch=True,
+        )
+        ids = dict(rows)
+        return {message_id: ids[key] for message_id, key in by_message.items()}
+
+    def _insert_pairs(self, table, left, right, pairs):
+        if pairs:
+            execute_values(
+                self.env.cr,
+                f"INSERT INTO {table} ({left}, {right}) VALUES %s ON CONFLICT DO NOTHING",
+                list(dict.fromkeys(pairs)),
+            )
+
+    def _record_consents(self, corp, messages, contacts):
+        """agree/disagree messages set the contact's consent; the latest one wins."""
+        latest = {}
+        for message in messages:
+            if message["msgtype"] not in ("agree", "disagree"):
+                continue
+            body = message["body"] or {}
+            detail = body.get(message["msgtype"]) or {}
+            external = detail.get("userid") or message["sender"]
+            when = _ms_to_datetime(detail.get(f"{message['msgtype']}_time")) or message["msgtime"]
+            if external not in contacts:
+                contacts.update(
+                    self._ensure_rows(corp, "wecom_contact", "external_userid", [external])
+                )
+            if external not in latest or when > latest[external][1]:
+                latest[external] = (message["msgtype"], when)
+        if latest:
+            execute_values(
+                self.env.cr,
+                """UPDATE wecom_contact c SET consent_status = v.status, consent_time = v.at
+                     FROM (VALUES %s) AS v(id, status, at)
+                    WHERE c.id = v.id AND (c.consent_time IS NULL OR c.consent_time <= v.at)""",
+                [(contacts[e], status, when) for e, (status, when) in latest.items()],
+                template="(%s, %s, %s::timestamp)",
+            )
+
+    # -- processing failed records again -----------------------------------------------------
+    @api.model
+    def _reprocess(self, corp, versions=None, commit=False):
+        """Decrypt and parse again the messages that failed (missing key, decryption,
+        malformed JSON), from the encrypted payload kept for them. Returns how many are
+        stored now, or None when a pull of the corp holds the lock. ``commit``: one
+        transaction per batch (background jobs); else all in the caller's transaction."""
+        fixed = 0
+        domain = "corp_id = %s AND state != 'done' AND id > %s"
+        params = [corp.id]
+        if versions:
+            domain += " AND publickey_ver = ANY(%s)"
+            params.append(list(versions))
+        last_id = 0
+        with corp._sdk_client() as client, Decryptor(client, corp._private_keys()) as dec:
+            while True:
+                if commit:
+                    corp._begin()
+                if not corp._try_lock():
+                    return None
+                self.env.cr.execute(
+                    f"""SELECT id, seq, msgid, publickey_ver, encrypt_random_key, encrypt_chat_msg
+                          FROM wecom_message WHERE {domain}
+                         ORDER BY id LIMIT 1000""",
+                    [params[0], last_id, *params[1:]],
+                )
+                rows = self.env.cr.dictfetchall()
+                if not rows:
+                    break
+                last_id = rows[-1]["id"]
+                done_ids = []
+                for row, item in zip(rows, dec.decrypt_batch(rows), strict=True):
+                    if item.state != DONE:
+                        self.env.cr.execute(
+                            "UPDATE wecom_message SET state = %s, error = %s WHERE id = %s",
+                            [item.state, item.error, row["id"]],
+                        )
+                        continue
+                    values = self._message_values(item.message)
+                    values.update(
+                        state=DONE,
+                        error=None,
+                        encrypt_random_key=None,
+                        encrypt_chat_msg=None,
+                        raw_text=None,
+                    )
+                    assignments = ", ".join(f"{column} = %s" for column in values)
+                    self.env.cr.execute(
+                        f"UPDATE wecom_message SET {assignments} WHERE id = %s",
+                        [*values.values(), row["id"]],
+                    )
+                    done_ids.append(row["id"])
+                self._link_messages(corp, done_ids)
+                fixed += len(done_ids)
+                if commit:
+                    corp._commit()
+        self.env.invalidate_all()
+        return fixed
+
+    # -- media -------------------------------------------------------------------------------
+    def _media_partial_path(self):
+        folder = os.path.join(config.filestore(self.env.cr.dbname), "wecom_partial")
+        os.makedirs(folder, exist_ok=True)
+        return os.path.join(folder, f"{self.corp_id.id}-{self.id}")
+
+    def _download_media(self, client):
+        """Download this message's media into an attachment; record the outcome."""
+        self.ensure_one()
+        pipeline = self.with_context(wecom_pipeline=True)
+        max_bytes = (self.corp_id.max_media_size_mb or 0) * 1024 * 1024
+        if max_bytes and self.media_size > max_bytes:
+            pipeline.write(
+                {
+                    "media_state": "too_large",
+                    "media_error": self.env._(
+                        "%(size)s MB is over the %(max)s MB limit of the corp.",
+                        size=round(self.media_size / 1048576, 1),
+                        max=self.corp_id.max_media_size_mb,
+                    ),
+                }
+            )
+            return
+        path = self._media_partial_path()
+        try:
+            size, _md5 = client.download_media(
+                self.sdkfileid,
+                path,
+                md5sum=self.media_md5 or "",
+                size=self.media_size or None,
+                max_size=max_bytes or None,
+                retry_attempts=3,
+                base_delay=0.2,
+            )
+        except (SdkError, OSError) as error:
+            attempts = self.media_attempts + 1
+            message = error.message(self.env.lang) if isinstance(error, SdkError) else str(error)
+            too_large = (
+                isinstance(error, SdkError)
+                and error.code == 10000
+                and max_bytes
+                and ("maximum" in (error.detail or ""))
+            )
+            retry = isinstance(error, (OSError, MediaIntegrityError)) or (
+                isinstance(error, SdkError) and error.retryable
+            )
+            state = (
+                "too_large"
+                if too_large
+                else ("pending" if retry and attempts < MEDIA_MAX_ATTEMPTS else "failed")
+            )
+            pipeline.write(
+                {
+                    "media_state": state,
+                    "media_error": message,
+                    "media_attempts": attempts,
+                    "media_next_try": fields.Datetime.now() + timedelta(minutes=2**attempts),
+                }
+            )
+            _logger.info("media of message %s: %s (attempt %s)", self.id, state, attempts)
+            return
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        name = self.media_filename or self.msgid
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": name,
+                "raw": raw,
+                "mimetype": mimetypes.guess_type(name)[0] or "application/octet-stream",
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
+        os.unlink(path)
+        pipeline.write(
+            {
+                "media_state": "done",
+                "media_error": False,
+                "attachment_id": attachment.id,
+                "media_attempts": self.media_attempts + 1,
+            }
+        )
+        _logger.debug("media of message %s: %s bytes", self.id, size)
+
+    @api.model
+    def _cron_download_media(self, time_budget=240):
+        """Download pending media, one message per transaction (SKIP LOCKED: workers share)."""
+        deadline = time.monotonic() + time_budget
+        for corp in self.env["wecom.corp"].search([]):
+            try:
+                client = corp._sdk_client()
+            except SdkLibraryError as error:
+                _logger.warning("corp %s: %s", corp.corpid, error)
+                continue
+            with client:
+                while time.monotonic() < deadline:
+                    self.env.flush_all()
+                    corp._begin()
+                    self.env.cr.execute(
+                        """SELECT id FROM wecom_message
+                            WHERE corp_id = %s AND media_state = 'pending'
+                              AND (media_next_try IS NULL
+                                   OR media_next_try <= now() at time zone 'UTC')
+                            ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""",
+                        [corp.id],
+                    )
+                    row = self.env.cr.fetchone()
+                    if not row:
+                        break
+                    self.browse(row[0])._download_media(client)
+                    corp._commit()
+        remaining = self.search_count([("media_state", "=", "pending")])
+        if remaining and time.monotonic() >= deadline:
+            self.env.ref("wecom_archive.ir_cron_wecom_media")._trigger()
+
+    def action_retry_media(self):
+        pending = self.filtered(lambda m: m.media_state in ("failed", "pending"))
+        pending.with_context(wecom_pipeline=True).write(
+            {"media_state": "pending", "media_next_try": False, "media_attempts": 0}
+        )
+        self.env.ref("wecom_archive.ir_cron_wecom_media")._trigger()

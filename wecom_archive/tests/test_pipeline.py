@@ -1,0 +1,255 @@
+import base64
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from ..lib.tests.samples import CUSTOMER, EXPECTED_TEXT, MEMBER, ROOM, SAMPLES
+from ..native.errors import SdkNotTrustedError
+from .common import WecomCase, key_pair
+
+
+@tagged("post_install", "-at_install")
+class TestPipeline(WecomCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["wecom.corp.key"].create(
+            {"corp_id": cls.corp.id, "version": 1, "private_key": key_pair(1)[0]}
+        )
+        cls.Message = cls.env["wecom.message"]
+
+    def messages(self, corp=None):
+        return self.Message.search([("corp_id", "=", (corp or self.corp).id)], order="seq")
+
+    def test_every_type_stored_and_rendered(self):
+        lines = [*SAMPLES, '{"msgid": "broken", "msgtype": "text", "text": {"con']
+        self.build_corpus(lines)
+        self.corp.batch_size = 7  # several batches
+        self.assertEqual(self.corp._pull(), len(lines))
+        messages = self.messages()
+        self.assertEqual(len(messages), len(lines))
+        self.assertEqual(self.corp.seq, len(lines))
+        by_type = {m.msgtype: m for m in messages if m.state == "done"}
+        for msgtype, words in EXPECTED_TEXT.items():
+            for word in words:
+                self.assertIn(word, by_type[msgtype].text, msgtype)
+        self.assertEqual(by_type["text"].body, SAMPLES[0])
+        self.assertEqual(by_type["text"].msgtime, datetime(2021, 2, 14, 0, 50, 28, 356000))
+        self.assertEqual(by_type["image"].media_state, "pending")
+        self.assertFalse(by_type["hologram"].known_type)
+        self.assertEqual(
+            by_type["hologram"].body["hologram"], {"content": "a type WeCom adds later"}
+        )
+        broken = messages.filtered(lambda m: m.state == "parse_error")
+        self.assertEqual(len(broken), 1)
+        self.assertIn("malformed JSON", broken.error)
+        self.assertTrue(broken.raw_text.startswith('{"msgid": "broken"'))
+        self.assertTrue(broken.encrypt_chat_msg, "the encrypted payload is kept")
+        # The recall marks its target; consent: the latest of agree/disagree wins.
+        self.assertTrue(by_type["text"].recalled)
+        contact = self.env["wecom.contact"].search([("external_userid", "=", CUSTOMER)])
+        self.assertEqual(contact.consent_status, "disagree")
+        # Conversations and their members.
+        self.assertFalse(by_type["switch"].conversation_id)
+        external = by_type["text"].conversation_id
+        self.assertEqual(external.kind, "external")
+        self.assertEqual(external.contact_id, contact)
+        self.assertEqual(external.member_ids.userid, MEMBER)
+        group = by_type["vote"].conversation_id
+        self.assertEqual((group.kind, group.roomid, group.message_count), ("group", ROOM, 2))
+        self.assertEqual(set(group.member_ids.mapped("userid")), {MEMBER, "wangyin"})
+        in_external = messages.filtered(lambda m: m.conversation_id == external)
+        self.assertEqual(external.message_count, len(in_external))
+        self.assertEqual(external.first_msgtime, min(in_external.mapped("msgtime")))
+        self.assertEqual(external.last_msgtime, max(in_external.mapped("msgtime")))
+        self.assertEqual(by_type["text"].member_ids.userid, MEMBER)
+
+    def test_recall_arriving_before_its_target(self):
+        target = dict(SAMPLES[0])
+        recall = next(s for s in SAMPLES if s.get("msgtype") == "revoke")
+        self.build_corpus([recall, target])
+        self.corp.batch_size = 1
+        self.corp._pull()
+        stored = self.messages()
+        self.assertEqual(stored.mapped("msgtype"), ["revoke", "text"])
+        self.assertTrue(stored[1].recalled)
+        self.assertFalse(stored[0].recalled)
+
+    def test_replayed_batches_insert_nothing_twice(self):
+        self.build_corpus(SAMPLES[:10])
+        self.corp._pull()
+        chat = self.messages()[0].conversation_id
+        count = chat.message_count
+        self.env.cr.execute("UPDATE wecom_corp SET seq = 0 WHERE id = %s", [self.corp.id])
+        self.corp.invalidate_recordset()
+        self.corp._pull()
+        self.assertEqual(len(self.messages()), 10)
+        chat.invalidate_recordset()
+        self.assertEqual(chat.message_count, count)
+        self.assertEqual(self.corp.seq, 10)
+        # An empty answer never moves the cursor back.
+        self.corp._pull()
+        self.assertEqual(self.corp.seq, 10)
+
+    def test_missing_key_version_waits_then_decrypts(self):
+        lines = [
+            json.dumps(SAMPLES[0]),
+            "2\t" + json.dumps(SAMPLES[1]),
+            "2\t" + json.dumps(SAMPLES[4]),
+        ]
+        self.build_corpus(lines, versions=(1, 2))
+        self.corp._pull()
+        waiting = self.messages().filtered(lambda m: m.state == "no_key")
+        self.assertEqual(len(waiting), 2)
+        self.assertIn("key version 2", waiting[0].error)
+        self.assertEqual(self.corp.seq, 3, "the cursor moves on: nothing waits in WeCom")
+        self.assertEqual(self.corp.message_failed, 2)
+        self.env["wecom.corp.key"].create(
+            {"corp_id": self.corp.id, "version": 2, "private_key": key_pair(2)[0]}
+        )
+        self.messages().invalidate_recordset()
+        self.assertEqual(set(self.messages().mapped("state")), {"done"})
+        card = self.messages().filtered(lambda m: m.msgtype == "card")
+        self.assertIn("独秀馒头", card.text)
+        self.assertFalse(card.encrypt_chat_msg)
+        self.assertEqual(card.conversation_id.message_count, 3)
+
+    def test_wrong_key_is_a_decryption_error_kept_for_later(self):
+        self.build_corpus([SAMPLES[0]], versions=(2,))
+        key = self.env["wecom.corp.key"].create(
+            {"corp_id": self.corp.id, "version": 2, "private_key": key_pair(1)[0]}
+        )
+        self.corp._pull()
+        message = self.messages()
+        self.assertEqual(message.state, "decrypt_error")
+        key.private_key = key_pair(2)[0]
+        message.invalidate_recordset()
+        self.assertEqual(message.state, "done")
+
+    def test_retryable_storm_loses_nothing(self):
+        self.build_corpus([dict(SAMPLES[0], msgid=f"m{n}") for n in range(25)])
+        self.set_faults("chatdata_error=10001\nchatdata_error_every=2\n")
+        self.corp.batch_size = 5
+        self.corp._pull()
+        self.assertEqual(len(self.messages()), 25)
+        self.assertEqual(self.corp.seq, 25)
+
+    def test_fatal_error_recorded_and_alarm(self):
+        self.build_corpus([SAMPLES[0]])
+        self.set_faults("ip_untrusted=1\n")
+        # Not assertRaises: it would roll back what _pull records before raising.
+        try:
+            self.corp._pull()
+        except SdkNotTrustedError:
+            pass
+        else:
+            self.fail("an untrusted IP must stop the pull")
+        self.assertIn("trusted-IP", self.corp.last_error)
+        self.corp.last_pull_ok = fields.Datetime.now() - timedelta(hours=13)
+        self.env["wecom.corp"]._cron_check_lag()
+        alarm = self.corp.message_ids.filtered(lambda m: "5 days" in (m.body or ""))
+        self.assertEqual(len(alarm), 1)
+        self.assertIn(self.env.ref("base.user_admin").partner_id, alarm.partner_ids)
+        self.env["wecom.corp"]._cron_check_lag()
+        self.assertEqual(
+            len(self.corp.message_ids.filtered(lambda m: "5 days" in (m.body or ""))), 1
+        )
+        self.set_faults("")
+        self.corp._pull()
+        self.assertFalse(self.corp.last_error)
+        self.assertFalse(self.corp.lag_alarm_sent)
+
+    def test_media_downloaded_byte_exact(self):
+        big = bytes(range(256)) * 6000 + b"\0\0tail"  # 1.5 MB, three chunks, NUL bytes
+        small = b"GIF89a\0\0\0small"
+        image = dict(
+            SAMPLES[1],
+            image={
+                "sdkfileid": "bigimage",
+                "md5sum": hashlib.md5(big).hexdigest(),
+                "filesize": len(big),
+            },
+        )
+        emotion = dict(
+            SAMPLES[6],
+            emotion={"type": 1, "sdkfileid": "smallgif", "md5sum": "", "imagesize": len(small)},
+        )
+        missing = dict(SAMPLES[2], voice={"sdkfileid": "gone", "voice_size": 5, "md5sum": ""})
+        huge = dict(
+            SAMPLES[3], video={"sdkfileid": "huge", "filesize": 200 * 1024 * 1024, "md5sum": ""}
+        )
+        self.build_corpus(
+            [image, emotion, missing, huge], media={"bigimage": big, "smallgif": small}
+        )
+        self.corp._pull()
+        self.Message._cron_download_media(time_budget=30)
+        by_type = {m.msgtype: m for m in self.messages()}
+        self.assertEqual(by_type["image"].media_state, "done")
+        self.assertEqual(base64.b64decode(by_type["image"].attachment_id.datas), big)
+        self.assertEqual(by_type["emotion"].attachment_id.raw, small)
+        self.assertTrue(by_type["emotion"].attachment_id.name.endswith(".gif"))
+        self.assertEqual(by_type["voice"].media_state, "failed")
+        self.assertIn("10005", by_type["voice"].media_error)
+        self.assertEqual(by_type["video"].media_state, "too_large")
+
+    def test_media_retried_after_transient_failure(self):
+        data = b"\xff\xd8\xff" + bytes(700_000)
+        image = dict(
+            SAMPLES[1],
+            image={
+                "sdkfileid": "img",
+                "md5sum": hashlib.md5(data).hexdigest(),
+                "filesize": len(data),
+            },
+        )
+        self.build_corpus([image], media={"img": data})
+        self.corp._pull()
+        self.set_faults("media_error=10001\n")
+        self.Message._cron_download_media(time_budget=5)
+        message = self.messages()
+        self.assertEqual(message.media_state, "pending")
+        self.assertEqual(message.media_attempts, 1)
+        self.assertTrue(message.media_next_try > fields.Datetime.now())
+        self.set_faults("")
+        message.with_context(wecom_pipeline=True).write({"media_next_try": False})
+        self.Message._cron_download_media(time_budget=5)
+        self.assertEqual(message.media_state, "done")
+        self.assertEqual(message.attachment_id.raw, data)
+
+    def test_corp_of_another_company_untouched(self):
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        other = self.env["wecom.corp"].create(
+            {
+                "name": "Other",
+                "corpid": "wwothercorp00001",
+                "secret": self.secret,
+                "company_id": other_company.id,
+                "sdk_library_path": self.corp.sdk_library_path,
+            }
+        )
+        self.env["wecom.corp.key"].create(
+            {"corp_id": other.id, "version": 1, "private_key": key_pair(1)[0]}
+        )
+        self.build_corpus(SAMPLES[:3])
+        self.build_corpus(SAMPLES[:5], corpid=other.corpid)
+        self.corp._pull()
+        self.assertEqual(len(self.messages()), 3)
+        self.assertEqual(len(self.messages(other)), 0)
+        self.assertEqual(other.seq, 0)
+        other._pull()
+        self.assertEqual(len(self.messages(other)), 5, "the same msgids exist in both corps")
+        self.assertEqual(self.messages(other).company_id, other_company)
+        self.assertNotEqual(self.messages(other).conversation_id, self.messages().conversation_id)
+
+    def test_archived_messages_are_immutable(self):
+        self.build_corpus(SAMPLES[:1])
+        self.corp._pull()
+        message = self.messages()
+        with self.assertRaises(UserError):
+            message.write({"text": "changed"})
+        with self.assertRaises(UserError):
+            message.unlink()
