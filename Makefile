@@ -4,13 +4,16 @@ BUILD := build
 FAKE_SDK := $(BUILD)/libWeWorkFinanceSdk_C.so
 FAKE_SDK_SRC := wecom_archive/native/fake_sdk/fake_sdk.c
 
-.PHONY: demo test setup sdk i18n lint clean
+.PHONY: demo test bench setup sdk i18n lint clean
 
 demo: setup            ## a demo database fed through the real pipeline, served on 127.0.0.1:8069
 	scripts/demo.sh
 
 test: setup            ## every test; non-zero exit on any failure
 	scripts/test.sh
+
+bench: setup           ## benchmarks: BENCH_MESSAGES="20000 200000" make bench
+	scripts/bench.sh
 
 setup:                 ## Python requirements into Odoo's venv + the fake SDK
 	scripts/setup.sh

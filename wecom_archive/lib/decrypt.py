@@ -20,6 +20,11 @@ DECRYPT_ERROR = "decrypt_error"
 PARSE_ERROR = "parse_error"
 
 
+def wire_msgid(record):
+    """The msgid a record is stored under (its seq when WeCom gave none)."""
+    return record.get("msgid") or f"seq-{record.get('seq')}"
+
+
 @dataclass
 class Decrypted:
     record: dict  # the wire record: seq, msgid, publickey_ver, encrypt_random_key, ...
@@ -67,6 +72,8 @@ class Decryptor:
             message = normalize(parse(plaintext))
         except MessageParseError as error:
             return Decrypted(record, PARSE_ERROR, str(error), plaintext)
+        # The wire msgid is the message's identity, whatever its JSON says.
+        message.msgid = wire_msgid(record)
         return Decrypted(record, DONE, plaintext=plaintext, message=message)
 
     def decrypt_batch(self, records):

@@ -1,6 +1,7 @@
 import contextlib
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -162,14 +163,27 @@ class WecomCorp(models.Model):
         """Pull, decrypt and store new archive records, batch after batch.
 
         Each batch is stored with the seq that covers it in one transaction, committed at
-        once: a crash at any point loses nothing and duplicates nothing. Returns the number
-        of messages stored, or None when another pull of this corp holds the lock.
+        once: a crash at any point loses nothing and duplicates nothing. While a batch is
+        being stored, the next one is already fetched and decrypted on the other cores.
+        Returns the number of messages stored, or None when another pull of this corp
+        holds the lock.
         """
         self.ensure_one()
         deadline = time.monotonic() + time_budget if time_budget else None
         stored = batches = 0
+        batch_size = self.batch_size
         try:
-            with self._sdk_client() as client, Decryptor(client, self._private_keys()) as dec:
+            with (
+                self._sdk_client() as client,
+                Decryptor(client, self._private_keys()) as decryptor,
+                ThreadPoolExecutor(1, thread_name_prefix="wecom-prefetch") as prefetcher,
+            ):
+
+                def fetch(from_seq):
+                    records = with_retry(lambda: client.get_chat_data(from_seq, batch_size))
+                    return records, decryptor.decrypt_batch(records)
+
+                ahead = None  # (seq it starts after, future of fetch())
                 while True:
                     self._begin()
                     if not self._try_lock():
@@ -177,25 +191,33 @@ class WecomCorp(models.Model):
                         return None if not batches else stored
                     self.env.cr.execute("SELECT seq FROM wecom_corp WHERE id = %s", [self.id])
                     seq = self.env.cr.fetchone()[0] or 0
-                    records = with_retry(lambda s=seq: client.get_chat_data(s, self.batch_size))
+                    if ahead and ahead[0] == seq:
+                        records, results = ahead[1].result()
+                    else:  # first batch, or another worker moved the seq meanwhile
+                        records, results = fetch(seq)
+                    ahead = None
+                    last = max((r["seq"] for r in records), default=seq)
+                    more = len(records) == batch_size
+                    stop = (max_batches and batches + 1 >= max_batches) or (
+                        deadline and time.monotonic() > deadline
+                    )
+                    if more and not stop:
+                        ahead = (last, prefetcher.submit(fetch, last))
                     if records:
-                        results = dec.decrypt_batch(records)
                         stored += len(self.env["wecom.message"]._store_batch(self, results))
                     self.env.cr.execute(
                         """UPDATE wecom_corp
                               SET seq = GREATEST(seq, %s), last_pull_ok = now() at time zone 'UTC',
                                   last_error = NULL, lag_alarm_sent = false
                             WHERE id = %s""",
-                        [max((r["seq"] for r in records), default=seq), self.id],
+                        [last, self.id],
                     )
                     self._commit()
                     self.invalidate_recordset()
                     batches += 1
-                    if len(records) < self.batch_size:
+                    if not more:
                         break
-                    if (max_batches and batches >= max_batches) or (
-                        deadline and time.monotonic() > deadline
-                    ):
+                    if stop:
                         self.env.ref("wecom_archive.ir_cron_wecom_pull")._trigger()
                         break
         except SdkError as error:

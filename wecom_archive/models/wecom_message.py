@@ -2,6 +2,7 @@ import json
 import logging
 import mimetypes
 import os
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -10,8 +11,9 @@ from psycopg2.extras import execute_values
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import config
+from odoo.tools.sql import create_index
 
-from ..lib.decrypt import DONE, Decryptor
+from ..lib.decrypt import DONE, Decryptor, wire_msgid
 from ..lib.normalize import conversation_key, id_kind
 from ..native.errors import MediaIntegrityError, SdkError, SdkLibraryError
 from .bigint import BigInteger
@@ -46,6 +48,33 @@ PIPELINE_FIELDS = frozenset(
 )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f]|\\u0000")
+
+
+def _jsonb(message, plaintext):
+    """The message's JSON as PostgreSQL's jsonb takes it: the original text when it is
+    clean (no re-encoding), else re-encoded without raw control characters and NULs."""
+    text = plaintext.decode("utf-8", "replace")
+    if not _CONTROL.search(text):
+        return text
+    return json.dumps(_without_nul(message.body), ensure_ascii=False)
+
+
+def _sql_text(value):
+    """PostgreSQL text cannot hold NUL characters."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def _ms_to_datetime(ms):
     if not ms:
         return None
@@ -60,28 +89,28 @@ class WecomMessage(models.Model):
     _order = "msgtime desc, seq desc"
     _rec_name = "msgid"
 
-    corp_id = fields.Many2one("wecom.corp", required=True, ondelete="cascade", index=True)
+    # corp_id leads the (corp_id, msgid) unique index: no index of its own.
+    corp_id = fields.Many2one("wecom.corp", required=True, ondelete="cascade")
     company_id = fields.Many2one("res.company", required=True, index=True)
-    seq = BigInteger(readonly=True, index=True)
+    seq = BigInteger(readonly=True)
     msgid = fields.Char("Message ID", required=True, readonly=True)
     publickey_ver = fields.Integer("Key Version", readonly=True)
-    state = fields.Selection(STATES, required=True, readonly=True, index=True)
+    state = fields.Selection(STATES, required=True, readonly=True)
     error = fields.Char(readonly=True)
     encrypt_random_key = fields.Text(readonly=True)
     encrypt_chat_msg = fields.Text(readonly=True)
     raw_text = fields.Text("Decrypted Text", readonly=True, help="Kept when it is not JSON.")
     action = fields.Char(readonly=True)
-    msgtype = fields.Char("Type", readonly=True, index=True)
+    msgtype = fields.Char("Type", readonly=True)
     known_type = fields.Boolean(readonly=True)
-    sender = fields.Char(readonly=True, index=True)
+    sender = fields.Char(readonly=True)
     receivers = fields.Char(readonly=True, help="The tolist ids, space separated.")
     roomid = fields.Char(readonly=True)
     msgtime = fields.Datetime("Time", readonly=True, index=True)
     body = fields.Json(readonly=True)
     text = fields.Text("Content", readonly=True, index="trigram")
-    revoke_msgid = fields.Char("Recalls", readonly=True, index=True)
+    revoke_msgid = fields.Char("Recalls", readonly=True, index="btree_not_null")
     recalled = fields.Boolean(readonly=True)
-    linked = fields.Boolean(readonly=True, help="Conversation, members and consent attached.")
     conversation_id = fields.Many2one("wecom.conversation", readonly=True, index=True)
     member_ids = fields.Many2many(
         "wecom.member", "wecom_message_member_rel", string="Archived Members", readonly=True
@@ -90,7 +119,7 @@ class WecomMessage(models.Model):
         "wecom.department", "wecom_message_department_rel", string="Departments", readonly=True
     )
     sdkfileid = fields.Char(readonly=True)
-    media_state = fields.Selection(MEDIA_STATES, default="none", required=True, index=True)
+    media_state = fields.Selection(MEDIA_STATES, default="none", required=True)
     media_md5 = fields.Char(readonly=True)
     media_size = fields.Integer(readonly=True)
     media_filename = fields.Char(readonly=True)
@@ -102,6 +131,24 @@ class WecomMessage(models.Model):
     _sql_constraints = [
         ("msgid_uniq", "unique(corp_id, msgid)", "A message is archived once per corp."),
     ]
+
+    def init(self):
+        # Every index slows the bulk insert down: only the few rows the jobs look for
+        # (failed records, pending media) are indexed by state.
+        create_index(
+            self.env.cr,
+            "wecom_message_to_reprocess_idx",
+            self._table,
+            ["corp_id", "id"],
+            where="state != 'done'",
+        )
+        create_index(
+            self.env.cr,
+            "wecom_message_media_pending_idx",
+            self._table,
+            ["corp_id", "id"],
+            where="media_state = 'pending'",
+        )
 
     # -- archived rows are immutable ---------------------------------------------------------
     @api.model_create_multi
@@ -129,8 +176,9 @@ class WecomMessage(models.Model):
         batch; a replayed batch inserts nothing twice (msgid is unique per corp).
         Returns the ids of the newly inserted messages.
         """
-        now = fields.Datetime.now()
-        uid = self.env.uid
+        done = [item.message for item in results if item.state == DONE]
+        links = dict(zip((m.msgid for m in done), self._links_for(corp, done), strict=True))
+        now, uid = fields.Datetime.now(), self.env.uid
         rows = []
         for item in results:
             record, message = item.record, item.message
@@ -138,7 +186,7 @@ class WecomMessage(models.Model):
                 "corp_id": corp.id,
                 "company_id": corp.company_id.id,
                 "seq": record.get("seq"),
-                "msgid": record.get("msgid") or f"seq-{record.get('seq')}",
+                "msgid": wire_msgid(record),
                 "publickey_ver": record.get("publickey_ver"),
                 "state": item.state,
                 "error": item.error or None,
@@ -148,7 +196,8 @@ class WecomMessage(models.Model):
                 "media_state": "none",
             }
             if item.state == DONE:
-                row.update(self._message_values(message))
+                row.update(self._message_values(message, links[message.msgid]))
+                row["body"] = _jsonb(message, item.plaintext)
             else:
                 # Nothing lost: the encrypted payload stays until it can be processed.
                 row["encrypt_random_key"] = record.get("encrypt_random_key")
@@ -159,20 +208,28 @@ class WecomMessage(models.Model):
         if not rows:
             return []
         columns = sorted({key for row in rows for key in row})
-        values = [(*(row.get(column) for column in columns), uid, now, uid, now) for row in rows]
+        values = [
+            (*(_sql_text(row.get(column)) for column in columns), uid, now, uid, now)
+            for row in rows
+        ]
         query = (
             f"INSERT INTO wecom_message ({', '.join(columns)}, "
             "create_uid, create_date, write_uid, write_date) VALUES %s "
-            "ON CONFLICT (corp_id, msgid) DO NOTHING RETURNING id"
+            "ON CONFLICT (corp_id, msgid) DO NOTHING RETURNING msgid, id"
         )
-        inserted = execute_values(self.env.cr, query, values, page_size=len(values), fetch=True)
-        new_ids = [row[0] for row in inserted]
-        self._link_messages(corp, new_ids)
+        inserted = dict(
+            execute_values(self.env.cr, query, values, page_size=len(values), fetch=True)
+        )
+        self._attach(
+            corp,
+            [(inserted[m.msgid], m, links[m.msgid]) for m in done if m.msgid in inserted],
+        )
         self.env.invalidate_all()
-        return new_ids
+        return list(inserted.values())
 
     @api.model
-    def _message_values(self, message):
+    def _message_values(self, message, link):
+        chat_id, _members, _departments = link
         values = {
             "action": message.action,
             "msgtype": message.msgtype,
@@ -181,11 +238,10 @@ class WecomMessage(models.Model):
             "receivers": " ".join(message.tolist),
             "roomid": message.roomid or None,
             "msgtime": _ms_to_datetime(message.msgtime),
-            "body": json.dumps(message.body, ensure_ascii=False),
             "text": message.text or None,
             "revoke_msgid": message.revoke_msgid or None,
             "recalled": False,
-            "linked": False,
+            "conversation_id": chat_id,
         }
         if message.media:
             values.update(
@@ -198,77 +254,82 @@ class WecomMessage(models.Model):
         return values
 
     @api.model
-    def _link_messages(self, corp, message_ids):
-        """Attach conversations, members, departments, recalls and consents (idempotent)."""
-        if not message_ids:
-            return
-        cr = self.env.cr
-        cr.execute(
-            """SELECT id, msgtype, sender, receivers, roomid, msgtime, msgid, revoke_msgid, body
-                 FROM wecom_message
-                WHERE id = ANY(%s) AND state = 'done' AND NOT linked""",
-            [list(message_ids)],
-        )
-        messages = cr.dictfetchall()
-        if not messages:
-            return
-        parties = {}
+    def _links_for(self, corp, messages):
+        """(conversation id, member ids, department ids) of each message, creating the
+        conversations, and the members and contacts not synced yet (by id only)."""
+        kinds = {}
         for message in messages:
-            message["tolist"] = (message["receivers"] or "").split()
-            ids = [message["sender"], *message["tolist"]]
-            message["parties"] = [p for p in dict.fromkeys(ids) if p]
-            for party in message["parties"]:
-                parties[party] = id_kind(party)
+            for party in message.participants:
+                kinds[party] = id_kind(party)
         members = self._ensure_rows(
-            corp, "wecom_member", "userid", [p for p, k in parties.items() if k == "member"]
+            corp, "wecom_member", "userid", [p for p, k in kinds.items() if k == "member"]
         )
         contacts = self._ensure_rows(
             corp,
             "wecom_contact",
             "external_userid",
-            [p for p, k in parties.items() if k == "external"],
+            [p for p, k in kinds.items() if k == "external"],
         )
         departments = self._member_departments(list(members.values()))
-        conversations = self._ensure_conversations(corp, messages, members, contacts)
+        chats = self._ensure_conversations(corp, messages, contacts)
+        links = []
+        for message in messages:
+            member_ids = [members[p] for p in message.participants if p in members]
+            department_ids = sorted({d for m in member_ids for d in departments.get(m, ())})
+            links.append((chats.get(message.msgid), member_ids, department_ids))
+        return links
 
+    @api.model
+    def _attach(self, corp, stored):
+        """What newly stored messages bring: member and department links, conversation
+        counts and times, recalls (whichever of the two arrived first) and consent.
+        ``stored``: (message id, lib Message, link) triples."""
+        if not stored:
+            return
+        cr = self.env.cr
         message_members, message_departments, chat_members, chat_departments = [], [], [], []
         stats = {}
-        for message in messages:
-            chat_id = conversations.get(message["id"])
-            member_ids = [members[p] for p in message["parties"] if p in members]
-            department_ids = {d for m in member_ids for d in departments.get(m, ())}
-            message_members += [(message["id"], m) for m in member_ids]
-            message_departments += [(message["id"], d) for d in department_ids]
-            if chat_id:
-                chat_members += [(chat_id, m) for m in member_ids]
-                chat_departments += [(chat_id, d) for d in department_ids]
-                first, last, count = stats.get(chat_id, (message["msgtime"], message["msgtime"], 0))
-                when = message["msgtime"]
-                if when:
-                    first = min(first or when, when)
-                    last = max(last or when, when)
-                stats[chat_id] = (first, last, count + 1)
-        self._insert_pairs(
-            "wecom_message_member_rel", "wecom_message_id", "wecom_member_id", message_members
+        for message_id, message, (chat_id, member_ids, department_ids) in stored:
+            message_members += [(message_id, m) for m in member_ids]
+            message_departments += [(message_id, d) for d in department_ids]
+            if not chat_id:
+                continue
+            chat_members += [(chat_id, m) for m in member_ids]
+            chat_departments += [(chat_id, d) for d in department_ids]
+            when = _ms_to_datetime(message.msgtime)
+            first, last, count = stats.get(chat_id, (when, when, 0))
+            if when:
+                first, last = min(first or when, when), max(last or when, when)
+            stats[chat_id] = (first, last, count + 1)
+        pairs = (
+            ("wecom_message_member_rel", "wecom_message_id", "wecom_member_id", message_members),
+            (
+                "wecom_message_department_rel",
+                "wecom_message_id",
+                "wecom_department_id",
+                message_departments,
+            ),
+            (
+                "wecom_conversation_member_rel",
+                "wecom_conversation_id",
+                "wecom_member_id",
+                chat_members,
+            ),
+            (
+                "wecom_conversation_department_rel",
+                "wecom_conversation_id",
+                "wecom_department_id",
+                chat_departments,
+            ),
         )
-        self._insert_pairs(
-            "wecom_message_department_rel",
-            "wecom_message_id",
-            "wecom_department_id",
-            message_departments,
-        )
-        self._insert_pairs(
-            "wecom_conversation_member_rel",
-            "wecom_conversation_id",
-            "wecom_member_id",
-            chat_members,
-        )
-        self._insert_pairs(
-            "wecom_conversation_department_rel",
-            "wecom_conversation_id",
-            "wecom_department_id",
-            chat_departments,
-        )
+        for table, left, right, rows in pairs:
+            if rows:
+                execute_values(
+                    cr,
+                    f"INSERT INTO {table} ({left}, {right}) VALUES %s ON CONFLICT DO NOTHING",
+                    list(dict.fromkeys(rows)),
+                    page_size=len(rows),
+                )
         if stats:
             execute_values(
                 cr,
@@ -280,27 +341,22 @@ class WecomMessage(models.Model):
                     WHERE c.id = v.id""",
                 [(chat, first, last, n) for chat, (first, last, n) in stats.items()],
                 template="(%s, %s::timestamp, %s::timestamp, %s)",
+                page_size=len(stats),
             )
-        ids = [message["id"] for message in messages]
-        execute_values(
-            cr,
-            """UPDATE wecom_message m SET linked = true, conversation_id = v.chat
-                 FROM (VALUES %s) AS v(id, chat) WHERE m.id = v.id""",
-            [(message_id, conversations.get(message_id)) for message_id in ids],
-            template="(%s, %s::int)",
-            page_size=len(ids),
-        )
+        ids = [message_id for message_id, _message, _link in stored]
+        recalls = [m.revoke_msgid for _id, m, _link in stored if m.revoke_msgid]
         # A recall marks its target, whichever of the two arrived first.
         cr.execute(
             """UPDATE wecom_message target SET recalled = true
-                 FROM wecom_message recall
-                WHERE recall.corp_id = %s AND target.corp_id = %s
-                  AND recall.revoke_msgid = target.msgid
-                  AND NOT target.recalled
-                  AND (recall.id = ANY(%s) OR target.id = ANY(%s))""",
-            [corp.id, corp.id, ids, ids],
+                WHERE target.corp_id = %s AND NOT target.recalled
+                  AND (target.msgid = ANY(%s)
+                       OR (target.id = ANY(%s) AND EXISTS (
+                           SELECT 1 FROM wecom_message recall
+                            WHERE recall.corp_id = target.corp_id
+                              AND recall.revoke_msgid = target.msgid)))""",
+            [corp.id, recalls, ids],
         )
-        self._record_consents(corp, messages, contacts)
+        self._record_consents(corp, [m for _id, m, _link in stored if m.consent])
 
     def _ensure_rows(self, corp, table, column, keys):
         """{key: id} of members/contacts, created (by id only) when not known yet."""
@@ -316,6 +372,7 @@ class WecomMessage(models.Model):
                 VALUES %s ON CONFLICT (corp_id, {column}) DO NOTHING""",
             [(corp.id, key, uid, now, uid, now) for key in keys],
             template=f"(%s, %s{extra_values}, %s, %s, %s, %s)",
+            page_size=len(keys),
         )
         self.env.cr.execute(
             f"SELECT {column}, id FROM {table} WHERE corp_id = %s AND {column} = ANY(%s)",
@@ -334,22 +391,21 @@ class WecomMessage(models.Model):
         )
         return dict(self.env.cr.fetchall())
 
-    def _ensure_conversations(self, corp, messages, members, contacts):
-        """{message id: conversation id}; switch events belong to no conversation."""
+    def _ensure_conversations(self, corp, messages, contacts):
+        """{msgid: conversation id}; switch events belong to no conversation."""
         wanted, by_message = {}, {}
         for message in messages:
-            if message["msgtype"] == "switch" or not message["parties"]:
+            if message.msgtype == "switch" or not message.participants:
                 continue
-            kind, key = conversation_key(message["roomid"], message["sender"], message["tolist"])
-            contact = next((contacts[p] for p in message["parties"] if p in contacts), None)
-            party_ids = None if kind == "group" else key
+            kind, key = conversation_key(message.roomid, message.sender, message.tolist)
+            contact = next((contacts[p] for p in message.participants if p in contacts), None)
             wanted[key] = (
                 kind,
-                message["roomid"],
-                party_ids,
+                message.roomid or None,
+                None if kind == "group" else key,
                 contact if kind == "external" else None,
             )
-            by_message[message["id"]] = key
+            by_message[message.msgid] = key
         if not wanted:
             return {}
         now, uid = fields.Datetime.now(), self.env.uid
@@ -363,61 +419,33 @@ class WecomMessage(models.Model):
                    SET contact_id = COALESCE(wecom_conversation.contact_id, EXCLUDED.contact_id)
                RETURNING key, id""",
             [
-                (
-                    corp.id,
-                    corp.company_id.id,
-                    key,
-                    kind,
-                    roomid,
-                    party_ids,
-                    contact,
-                    0,
-                    uid,
-                    now,
-                    uid,
-                    now,
-                )
-                for key, (kind, roomid, party_ids, contact) in wanted.items()
+                (corp.id, corp.company_id.id, key, *spec, 0, uid, now, uid, now)
+                for key, spec in wanted.items()
             ],
             page_size=len(wanted),
             fetch=True,
         )
         ids = dict(rows)
-        return {message_id: ids[key] for message_id, key in by_message.items()}
+        return {msgid: ids[key] for msgid, key in by_message.items()}
 
-    def _insert_pairs(self, table, left, right, pairs):
-        if pairs:
-            execute_values(
-                self.env.cr,
-                f"INSERT INTO {table} ({left}, {right}) VALUES %s ON CONFLICT DO NOTHING",
-                list(dict.fromkeys(pairs)),
-            )
-
-    def _record_consents(self, corp, messages, contacts):
+    def _record_consents(self, corp, messages):
         """agree/disagree messages set the contact's consent; the latest one wins."""
         latest = {}
         for message in messages:
-            if message["msgtype"] not in ("agree", "disagree"):
-                continue
-            body = message["body"] or {}
-            detail = body.get(message["msgtype"]) or {}
-            external = detail.get("userid") or message["sender"]
-            when = _ms_to_datetime(detail.get(f"{message['msgtype']}_time")) or message["msgtime"]
-            if external not in contacts:
-                contacts.update(
-                    self._ensure_rows(corp, "wecom_contact", "external_userid", [external])
-                )
-            if external not in latest or when > latest[external][1]:
-                latest[external] = (message["msgtype"], when)
-        if latest:
-            execute_values(
-                self.env.cr,
-                """UPDATE wecom_contact c SET consent_status = v.status, consent_time = v.at
-                     FROM (VALUES %s) AS v(id, status, at)
-                    WHERE c.id = v.id AND (c.consent_time IS NULL OR c.consent_time <= v.at)""",
-                [(contacts[e], status, when) for e, (status, when) in latest.items()],
-                template="(%s, %s, %s::timestamp)",
-            )
+            external, status, when_ms = message.consent
+            if external not in latest or when_ms > latest[external][1]:
+                latest[external] = (status, when_ms)
+        if not latest:
+            return
+        contacts = self._ensure_rows(corp, "wecom_contact", "external_userid", list(latest))
+        execute_values(
+            self.env.cr,
+            """UPDATE wecom_contact c SET consent_status = v.status, consent_time = v.at
+                 FROM (VALUES %s) AS v(id, status, at)
+                WHERE c.id = v.id AND (c.consent_time IS NULL OR c.consent_time <= v.at)""",
+            [(contacts[e], status, _ms_to_datetime(ms)) for e, (status, ms) in latest.items()],
+            template="(%s, %s, %s::timestamp)",
+        )
 
     # -- processing failed records again -----------------------------------------------------
     @api.model
@@ -449,16 +477,21 @@ class WecomMessage(models.Model):
                 if not rows:
                     break
                 last_id = rows[-1]["id"]
-                done_ids = []
-                for row, item in zip(rows, dec.decrypt_batch(rows), strict=True):
+                decrypted = dec.decrypt_batch(rows)
+                done = [item.message for item in decrypted if item.state == DONE]
+                links = dict(zip((m.msgid for m in done), self._links_for(corp, done), strict=True))
+                stored = []
+                for row, item in zip(rows, decrypted, strict=True):
                     if item.state != DONE:
                         self.env.cr.execute(
                             "UPDATE wecom_message SET state = %s, error = %s WHERE id = %s",
                             [item.state, item.error, row["id"]],
                         )
                         continue
-                    values = self._message_values(item.message)
+                    link = links[item.message.msgid]
+                    values = self._message_values(item.message, link)
                     values.update(
+                        body=_jsonb(item.message, item.plaintext),
                         state=DONE,
                         error=None,
                         encrypt_random_key=None,
@@ -468,11 +501,11 @@ class WecomMessage(models.Model):
                     assignments = ", ".join(f"{column} = %s" for column in values)
                     self.env.cr.execute(
                         f"UPDATE wecom_message SET {assignments} WHERE id = %s",
-                        [*values.values(), row["id"]],
+                        [*map(_sql_text, values.values()), row["id"]],
                     )
-                    done_ids.append(row["id"])
-                self._link_messages(corp, done_ids)
-                fixed += len(done_ids)
+                    stored.append((row["id"], item.message, link))
+                self._attach(corp, stored)
+                fixed += len(stored)
                 if commit:
                     corp._commit()
         self.env.invalidate_all()

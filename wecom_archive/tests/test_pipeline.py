@@ -26,18 +26,27 @@ class TestPipeline(WecomCase):
         return self.Message.search([("corp_id", "=", (corp or self.corp).id)], order="seq")
 
     def test_every_type_stored_and_rendered(self):
-        lines = [*SAMPLES, '{"msgid": "broken", "msgtype": "text", "text": {"con']
+        nul = dict(SAMPLES[0], msgid="nul", text={"content": "NUL\u0000 and \x01 control"})
+        raw_control = json.dumps(dict(SAMPLES[0], msgid="ctl", text={"content": "a@b"}))
+        raw_control = raw_control.replace("a@b", "a\x01b")  # a raw control character
+        lines = [*SAMPLES, nul, raw_control, '{"msgid": "broken", "msgtype": "text", "text": {"con']
         self.build_corpus(lines)
         self.corp.batch_size = 7  # several batches
         self.assertEqual(self.corp._pull(), len(lines))
         messages = self.messages()
         self.assertEqual(len(messages), len(lines))
         self.assertEqual(self.corp.seq, len(lines))
-        by_type = {m.msgtype: m for m in messages if m.state == "done"}
+        odd_ids = ("nul", "ctl")
+        by_type = {m.msgtype: m for m in messages if m.state == "done" and m.msgid not in odd_ids}
         for msgtype, words in EXPECTED_TEXT.items():
             for word in words:
                 self.assertIn(word, by_type[msgtype].text, msgtype)
         self.assertEqual(by_type["text"].body, SAMPLES[0])
+        odd = messages.filtered(lambda m: m.msgid == "nul")
+        self.assertEqual(odd.text, "NUL and \x01 control")
+        self.assertEqual(odd.body["text"]["content"], "NUL and \x01 control")
+        control = messages.filtered(lambda m: m.msgid == "ctl")
+        self.assertEqual((control.state, control.text), ("done", "a\x01b"))
         self.assertEqual(by_type["text"].msgtime, datetime(2021, 2, 14, 0, 50, 28, 356000))
         self.assertEqual(by_type["image"].media_state, "pending")
         self.assertFalse(by_type["hologram"].known_type)

@@ -32,7 +32,7 @@ def load_public_key(pem):
 
 def _msgid(payload, seq):
     try:
-        message = json.loads(payload)
+        message = json.loads(payload, strict=False)
     except ValueError:
         message = None
     if isinstance(message, dict) and isinstance(message.get("msgid"), str):

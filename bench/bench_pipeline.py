@@ -1,0 +1,71 @@
+"""The pipeline's benchmark, run inside `odoo shell` by scripts/bench.sh (which provides env).
+
+Measured in the same process on the same machine:
+- bare RSA: PKCS#1 v1.5 decryptions of the corpus's random keys per second on all cores
+  (every message costs one private-key operation: the physical bound);
+- end to end: messages per second pulled through the real pipeline (fake SDK → RSA →
+  DecryptData → normalise → set-based store → link), committed batch by batch;
+- peak memory (max RSS) before and after the pull.
+"""
+
+import json
+import os
+import resource
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from odoo.addons.wecom_archive.lib.crypto import decrypt_random_key, load_private_key
+
+corpus = os.environ["WECOM_BENCH_CORPUS"]  # the `prepare` output
+messages = int(os.environ["WECOM_BENCH_MESSAGES"])
+workers = os.cpu_count() or 1
+
+
+def max_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+with open(os.path.join(corpus, "keys", "private_v1.pem"), encoding="utf-8") as handle:
+    private_pem = handle.read()
+corp = env["wecom.corp"].create(
+    {
+        "name": "bench",
+        "corpid": os.environ["WECOM_BENCH_CORPID"],
+        "secret": os.environ["WECOM_BENCH_SECRET"],
+        "sdk_library_path": os.environ["WECOM_FAKE_SDK_LIB"],
+        "key_ids": [(0, 0, {"version": 1, "private_key": private_pem})],
+    }
+)
+env.cr.commit()
+
+# Bare RSA on all cores, over the corpus's own random keys (up to 4000 of them).
+key = load_private_key(private_pem)
+encrypted = []
+with open(os.path.join(corpus, "sdk", corp.corpid, "chatdata.jsonl"), encoding="utf-8") as chat:
+    for line in chat:
+        encrypted.append(json.loads(line)["encrypt_random_key"])
+        if len(encrypted) == 4000:
+            break
+chunks = [encrypted[i::workers] for i in range(workers)]
+started = time.perf_counter()
+with ThreadPoolExecutor(workers) as pool:
+    list(pool.map(lambda chunk: [decrypt_random_key(key, k) for k in chunk], chunks))
+rsa_rate = len(encrypted) / (time.perf_counter() - started)
+
+rss_before = max_rss_mb()
+started = time.perf_counter()
+stored = corp._pull()
+elapsed = time.perf_counter() - started
+rss_after = max_rss_mb()
+rate = stored / elapsed
+result = {
+    "messages": messages,
+    "stored": stored,
+    "cores": workers,
+    "end_to_end_msgs_per_s": round(rate, 1),
+    "bare_rsa_per_s": round(rsa_rate, 1),
+    "ratio": round(rate / rsa_rate, 3),
+    "peak_rss_mb_before_pull": round(rss_before, 1),
+    "peak_rss_mb_after_pull": round(rss_after, 1),
+}
+print("BENCH " + json.dumps(result))
