@@ -11,4 +11,7 @@ for version in (1, 2):
 corp.action_test_connection()
 env.ref("base.user_admin").lang = "zh_CN"
 env.cr.commit()
-print(f"demo corp {corp.corpid} configured with key versions 1 and 2")
+print(f"demo corp {corp.corpid} configured with key versions 1 and 2; pulling")
+print(f"{corp._pull()} messages stored; downloading media")
+env["wecom.message"]._cron_download_media(time_budget=600)
+env.cr.commit()

@@ -7,7 +7,7 @@
     "author": "wecom_archive",
     "website": "https://github.com/wecom-archive/wecom_archive",
     "depends": ["base", "mail"],
-    "external_dependencies": {"python": ["cryptography", "requests"]},
+    "external_dependencies": {"python": ["cryptography"]},
     "data": [
         "security/wecom_archive_security.xml",
         "security/ir.model.access.csv",

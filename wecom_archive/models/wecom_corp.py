@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import config
 
 from ..lib.crypto import InvalidKeyError, load_private_key
@@ -77,6 +77,23 @@ class WecomCorp(models.Model):
         ("batch_size_range", "check(batch_size between 1 and 1000)", "Batch size is 1 to 1000."),
         ("timeout_positive", "check(timeout > 0)", "The timeout must be positive."),
     ]
+
+    # Loading a shared library runs its code in the Odoo server: only system administrators
+    # may choose which one.
+    _SYSTEM_ONLY = frozenset({"sdk_library_path"})
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_system_only({key for vals in vals_list for key in vals})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_system_only(set(vals))
+        return super().write(vals)
+
+    def _check_system_only(self, fnames):
+        if fnames & self._SYSTEM_ONLY and not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._("Only system administrators can set the SDK library."))
 
     def _compute_message_stats(self):
         groups = self.env["wecom.message"]._read_group(

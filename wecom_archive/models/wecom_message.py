@@ -365,13 +365,14 @@ class WecomMessage(models.Model):
         now, uid = fields.Datetime.now(), self.env.uid
         extra = ", archive_status, active" if table == "wecom_member" else ", consent_status"
         extra_values = ", 'none', true" if table == "wecom_member" else ", 'unknown'"
+        company = corp.company_id.id
         execute_values(
             self.env.cr,
-            f"""INSERT INTO {table} (corp_id, {column}{extra},
+            f"""INSERT INTO {table} (corp_id, company_id, {column}{extra},
                                      create_uid, create_date, write_uid, write_date)
                 VALUES %s ON CONFLICT (corp_id, {column}) DO NOTHING""",
-            [(corp.id, key, uid, now, uid, now) for key in keys],
-            template=f"(%s, %s{extra_values}, %s, %s, %s, %s)",
+            [(corp.id, company, key, uid, now, uid, now) for key in keys],
+            template=f"(%s, %s, %s{extra_values}, %s, %s, %s, %s)",
             page_size=len(keys),
         )
         self.env.cr.execute(

@@ -73,6 +73,10 @@ class TestCorp(WecomCase):
         )
         with self.assertRaises(AccessError):
             corp.key_ids.read(["private_key"])
+        # Loading a library runs its code: a WeCom administrator may not choose it.
+        with self.assertRaises(AccessError):
+            corp.write({"sdk_library_path": "/tmp/evil.so"})
+        corp.write({"batch_size": 500})
 
     def test_connection_ok(self):
         self.build_corpus([self._message()])

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from ..lib.tests.samples import CUSTOMER, EXPECTED_TEXT, MEMBER, ROOM, SAMPLES
 from ..native.errors import SdkNotTrustedError
@@ -253,6 +253,19 @@ class TestPipeline(WecomCase):
         self.assertEqual(len(self.messages(other)), 5, "the same msgids exist in both corps")
         self.assertEqual(self.messages(other).company_id, other_company)
         self.assertNotEqual(self.messages(other).conversation_id, self.messages().conversation_id)
+
+    def test_super_admin_reads_what_the_pipeline_stored(self):
+        self.build_corpus(SAMPLES)
+        self.corp._pull()
+        user = new_test_user(
+            self.env, "wecom_super_reader", groups="wecom_archive.group_wecom_archive_super"
+        )
+        for model in ("wecom.message", "wecom.conversation", "wecom.member", "wecom.contact"):
+            records = self.env[model].with_user(user).search([])
+            self.assertTrue(records, model)
+            records.read(["display_name"])
+        chats = self.env["wecom.conversation"].with_user(user).search([("kind", "=", "external")])
+        self.assertIn(CUSTOMER, chats[0].display_name)
 
     def test_archived_messages_are_immutable(self):
         self.build_corpus(SAMPLES[:1])

@@ -369,3 +369,16 @@ def test_init_failure_never_used(corpus, sdk_lib_path, fake):
         corpus.faults("")
         assert len(sdk.get_chat_data(0, 1)) == 1
     assert fake.FakeSdk_Misuse() == 0
+
+
+def test_decrypt_fault(corpus, client, key_pairs):
+    corpus.build([text_message(1)])
+    record = client.get_chat_data(0, 1)[0]
+    key = decrypt_random_key(load_private_key(key_pairs[1][0]), record["encrypt_random_key"])
+    # DecryptData takes no SDK handle, so its faults live at the corpus root.
+    with open(os.path.join(corpus.root, "faults.conf"), "w") as handle:
+        handle.write("decrypt_error=10003\ndecrypt_error_every=2\n")
+    assert client.decrypt(key, record["encrypt_chat_msg"])
+    with pytest.raises(SdkRetryableError) as caught:
+        client.decrypt(key, record["encrypt_chat_msg"])
+    assert caught.value.code == 10003
