@@ -1,0 +1,116 @@
+"""Sensitive-word matching: every active rule's words in one Aho-Corasick automaton.
+
+A rule watches words (and optionally regular expressions) for some members and departments
+(none = everyone archived), for messages of one side (member, customer or both) in some kinds
+of chat. :class:`Matcher` is built once from all active rules and reused for every message
+until the rules change; :meth:`Matcher.scan` returns one :class:`Hit` per rule that fires,
+with the distinct words hit and where (for highlighting).
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import ahocorasick
+
+SIDES = ("member", "customer", "both")
+CHAT_KINDS = frozenset({"external", "internal", "group"})
+# ASCII letters are matched case-insensitively; lowering only them keeps offsets exact.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_SEPARATORS = re.compile(r"[,，]")
+
+
+def split_words(text):
+    """The words of a rule as admins type them: separated by "," or "，", blanks trimmed,
+    empty ones and duplicates dropped (first occurrence kept)."""
+    words = (word.strip() for word in _SEPARATORS.split(text or ""))
+    return list(dict.fromkeys(word for word in words if word))
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int
+    words: tuple = ()
+    patterns: tuple = ()  # regular expressions
+    side: str = "both"
+    chat_kinds: frozenset = CHAT_KINDS
+    member_ids: frozenset = frozenset()  # scope: archived members…
+    department_ids: frozenset = frozenset()  # …or their departments (subdepartments included)
+
+    def applies(self, sender_side, chat_kind, member_ids, department_ids):
+        if self.side != "both" and self.side != sender_side:
+            return False
+        if chat_kind not in self.chat_kinds:
+            return False
+        if not (self.member_ids or self.department_ids):
+            return True
+        return bool(self.member_ids & member_ids or self.department_ids & department_ids)
+
+
+@dataclass
+class Hit:
+    rule_id: int
+    words: list = field(default_factory=list)  # distinct words (or regex matches), in order
+    offsets: list = field(default_factory=list)  # (start, end) of every occurrence
+
+
+class Matcher:
+    """All active rules, compiled once."""
+
+    def __init__(self, rules):
+        self.rules = {rule.id: rule for rule in rules}
+        self._automaton = ahocorasick.Automaton()
+        for rule in rules:
+            for word in rule.words:
+                key = word.translate(_ASCII_LOWER)
+                owners = self._automaton.get(key, None)
+                if owners is None:
+                    self._automaton.add_word(key, (word, [rule.id]))
+                else:
+                    owners[1].append(rule.id)
+        self._empty = len(self._automaton) == 0
+        if not self._empty:
+            self._automaton.make_automaton()
+        self._patterns = [
+            (rule.id, re.compile(pattern)) for rule in rules for pattern in rule.patterns
+        ]
+
+    def scan(
+        self, text, *, sender_side, chat_kind, member_ids=frozenset(), department_ids=frozenset()
+    ):
+        """The hits of the rules that apply to this message, one per rule."""
+        if not text:
+            return []
+        member_ids, department_ids = frozenset(member_ids), frozenset(department_ids)
+        applicable = {}
+
+        def applies(rule_id):
+            if rule_id not in applicable:
+                applicable[rule_id] = self.rules[rule_id].applies(
+                    sender_side, chat_kind, member_ids, department_ids
+                )
+            return applicable[rule_id]
+
+        hits = {}
+        if not self._empty:
+            folded = text.translate(_ASCII_LOWER)
+            for end, (word, rule_ids) in self._automaton.iter(folded):
+                start = end - len(word) + 1
+                for rule_id in rule_ids:
+                    if applies(rule_id):
+                        hit = hits.setdefault(rule_id, Hit(rule_id))
+                        if word not in hit.words:
+                            hit.words.append(word)
+                        hit.offsets.append((start, end + 1))
+        for rule_id, pattern in self._patterns:
+            if not applies(rule_id):
+                continue
+            for match in pattern.finditer(text):
+                if match.end() == match.start():
+                    continue
+                hit = hits.setdefault(rule_id, Hit(rule_id))
+                if match.group(0) not in hit.words:
+                    hit.words.append(match.group(0))
+                hit.offsets.append(match.span())
+        for hit in hits.values():
+            hit.offsets.sort()
+        return [hits[rule_id] for rule_id in sorted(hits)]
