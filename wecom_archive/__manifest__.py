@@ -16,10 +16,12 @@
         "views/wecom_conversation_views.xml",
         "views/wecom_member_views.xml",
         "views/wecom_contact_views.xml",
+        "views/wecom_keyword_rule_views.xml",
+        "views/wecom_violation_views.xml",
         "views/wecom_corp_views.xml",
         "views/wecom_archive_menus.xml",
     ],
-    "demo": ["demo/wecom_corp_demo.xml"],
+    "demo": ["demo/wecom_corp_demo.xml", "demo/wecom_keyword_rule_demo.xml"],
     "application": True,
     "installable": True,
 }

@@ -4,6 +4,8 @@ from . import (
     wecom_corp,
     wecom_corp_key,
     wecom_department,
+    wecom_keyword_rule,
     wecom_member,
     wecom_message,
+    wecom_violation,
 )

@@ -186,6 +186,7 @@ class WecomCorp(models.Model):
         holds the lock.
         """
         self.ensure_one()
+        self.env.flush_all()  # the pipeline reads and writes with SQL
         deadline = time.monotonic() + time_budget if time_budget else None
         stored = batches = 0
         batch_size = self.batch_size

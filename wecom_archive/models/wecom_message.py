@@ -220,10 +220,9 @@ class WecomMessage(models.Model):
         inserted = dict(
             execute_values(self.env.cr, query, values, page_size=len(values), fetch=True)
         )
-        self._attach(
-            corp,
-            [(inserted[m.msgid], m, links[m.msgid]) for m in done if m.msgid in inserted],
-        )
+        stored = [(inserted[m.msgid], m, links[m.msgid]) for m in done if m.msgid in inserted]
+        self._attach(corp, stored)
+        self.env["wecom.violation"]._scan(corp, stored)
         self.env.invalidate_all()
         return list(inserted.values())
 
@@ -506,6 +505,7 @@ class WecomMessage(models.Model):
                     )
                     stored.append((row["id"], item.message, link))
                 self._attach(corp, stored)
+                self.env["wecom.violation"]._scan(corp, stored)
                 fixed += len(stored)
                 if commit:
                     corp._commit()

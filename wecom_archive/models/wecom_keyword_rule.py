@@ -1,0 +1,117 @@
+import re
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
+
+from ..lib.keywords import CHAT_KINDS, Matcher, Rule, split_words
+
+SIDES = [("member", "Member"), ("customer", "Customer"), ("both", "Both")]
+SEVERITIES = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
+
+
+class WecomKeywordRule(models.Model):
+    """A sensitive-word rule (敏感规则): what to watch for, and whom it applies to."""
+
+    _name = "wecom.keyword.rule"
+    _description = "Sensitive-Word Rule"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    category = fields.Char(required=True, help="e.g. 私下交易监控, 辱骂客户, 飞单")
+    words_input = fields.Text(
+        "Sensitive Words", help="Separated by commas, ',' or '，'; blanks and duplicates dropped."
+    )
+    words = fields.Text(compute="_compute_words", store=True, help="The normalised words.")
+    word_count = fields.Integer(compute="_compute_words", store=True)
+    patterns = fields.Text("Regular Expressions", help="One Python regular expression per line.")
+    department_ids = fields.Many2many(
+        "wecom.department", string="Departments", help="Subdepartments included."
+    )
+    member_ids = fields.Many2many("wecom.member", string="Members")
+    side = fields.Selection(SIDES, string="Messages From", default="both", required=True)
+    watch_external = fields.Boolean("External Chats", default=True)
+    watch_internal = fields.Boolean("Internal Chats", default=True)
+    watch_group = fields.Boolean("Group Chats", default=True)
+    severity = fields.Selection(SEVERITIES, default="medium", required=True)
+    notify_user_ids = fields.Many2many("res.users", string="Notify")
+
+    @api.depends("words_input")
+    def _compute_words(self):
+        for rule in self:
+            words = split_words(rule.words_input)
+            rule.words = ",".join(words)
+            rule.word_count = len(words)
+
+    @api.constrains("patterns")
+    def _check_patterns(self):
+        for rule in self:
+            for line in rule._pattern_list():
+                try:
+                    re.compile(line)
+                except re.error as error:
+                    raise ValidationError(
+                        self.env._(
+                            "Invalid regular expression %(pattern)s: %(error)s",
+                            pattern=line,
+                            error=error,
+                        )
+                    ) from None
+
+    @api.constrains("words_input", "patterns")
+    def _check_something_to_watch(self):
+        for rule in self:
+            if not rule.word_count and not rule._pattern_list():
+                raise ValidationError(self.env._("A rule needs sensitive words or a pattern."))
+
+    def _pattern_list(self):
+        return [line.strip() for line in (self.patterns or "").splitlines() if line.strip()]
+
+    # Every worker builds the automaton once and reuses it; any change of a rule clears
+    # the registry cache, which other workers see through Odoo's cache signaling.
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return rules
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _matcher(self, company_id):
+        rules = self.sudo().search([("company_id", "=", company_id)])
+        return Matcher([rule._as_rule() for rule in rules])
+
+    def _as_rule(self):
+        kinds = {
+            "external": self.watch_external,
+            "internal": self.watch_internal,
+            "group": self.watch_group,
+        }
+        departments = (
+            self.env["wecom.department"].search([("id", "child_of", self.department_ids.ids)])
+            if self.department_ids
+            else self.department_ids
+        )
+        return Rule(
+            self.id,
+            words=tuple(split_words(self.words)),
+            patterns=tuple(self._pattern_list()),
+            side=self.side,
+            chat_kinds=frozenset(kind for kind in CHAT_KINDS if kinds[kind]),
+            member_ids=frozenset(self.member_ids.ids),
+            department_ids=frozenset(departments.ids),
+        )

@@ -1,0 +1,137 @@
+import json
+
+from psycopg2.extras import execute_values
+
+from odoo import api, fields, models
+
+from ..lib.normalize import conversation_key, id_kind
+from .wecom_conversation import KINDS
+from .wecom_keyword_rule import SEVERITIES
+from .wecom_message import _ms_to_datetime
+
+SIDE_OF = {"member": "member", "external": "customer", "robot": "robot"}
+
+
+class WecomViolation(models.Model):
+    """A message that hit a sensitive-word rule (敏感词违规), archived again for review."""
+
+    _name = "wecom.violation"
+    _description = "Sensitive-Word Violation"
+    _order = "msgtime desc, id desc"
+
+    name = fields.Char("Reference", required=True, readonly=True, index=True)
+    kind = fields.Selection(
+        [("keyword", "Sensitive Word")], default="keyword", required=True, readonly=True
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    corp_id = fields.Many2one("wecom.corp", required=True, readonly=True, ondelete="cascade")
+    message_id = fields.Many2one(
+        "wecom.message", required=True, readonly=True, ondelete="cascade", index=True
+    )
+    conversation_id = fields.Many2one(related="message_id.conversation_id")
+    rule_id = fields.Many2one(
+        "wecom.keyword.rule", required=True, readonly=True, ondelete="cascade", index=True
+    )
+    category = fields.Char(readonly=True)
+    severity = fields.Selection(SEVERITIES, readonly=True)
+    sender = fields.Char(readonly=True)
+    sender_role = fields.Selection(
+        [("member", "Member"), ("customer", "Customer"), ("robot", "Robot")], readonly=True
+    )
+    receivers = fields.Char(readonly=True)
+    msgtime = fields.Datetime("Time", readonly=True, index=True)
+    chat_kind = fields.Selection(KINDS, readonly=True)
+    content = fields.Text(readonly=True)
+    words_hit = fields.Char("Words Hit", readonly=True)
+    offsets = fields.Json(readonly=True, help="[start, end] of each hit in the content.")
+    state = fields.Selection(
+        [("new", "New"), ("confirmed", "Confirmed"), ("dismissed", "Dismissed")],
+        default="new",
+        required=True,
+        index=True,
+    )
+    reviewer_id = fields.Many2one("res.users", readonly=True)
+    review_date = fields.Datetime(readonly=True)
+    review_note = fields.Text()
+
+    _sql_constraints = [
+        ("message_rule_uniq", "unique(message_id, rule_id)", "One violation per message and rule."),
+    ]
+
+    def _review(self, state):
+        self.write(
+            {"state": state, "reviewer_id": self.env.uid, "review_date": fields.Datetime.now()}
+        )
+
+    def action_confirm(self):
+        self._review("confirmed")
+
+    def action_dismiss(self):
+        self._review("dismissed")
+
+    def action_reset(self):
+        self.write({"state": "new", "reviewer_id": False, "review_date": False})
+
+    @api.model
+    def _scan(self, corp, stored):
+        """Record the violations of newly stored messages (set-based; re-scanning inserts
+        nothing twice). ``stored``: (message id, lib Message, link) triples as the pipeline
+        has them. Returns the number of violations recorded."""
+        matcher = self.env["wecom.keyword.rule"]._matcher(corp.company_id.id)
+        if not matcher.rules:
+            return 0
+        rows = []
+        now, uid = fields.Datetime.now(), self.env.uid
+        for message_id, message, (chat_id, member_ids, department_ids) in stored:
+            if not message.text or not chat_id:
+                continue
+            chat_kind = conversation_key(message.roomid, message.sender, message.tolist)[0]
+            side = SIDE_OF[id_kind(message.sender)]
+            hits = matcher.scan(
+                message.text,
+                sender_side=side,
+                chat_kind=chat_kind,
+                member_ids=member_ids,
+                department_ids=department_ids,
+            )
+            for hit in hits:
+                rule = self.env["wecom.keyword.rule"].browse(hit.rule_id)
+                rows.append(
+                    (
+                        f"cv{message.msgtime}-{message_id}-{hit.rule_id}",
+                        corp.company_id.id,
+                        corp.id,
+                        message_id,
+                        hit.rule_id,
+                        rule.category,
+                        rule.severity,
+                        message.sender,
+                        side,
+                        " ".join(message.tolist),
+                        _ms_to_datetime(message.msgtime),
+                        chat_kind,
+                        message.text.replace("\x00", ""),
+                        "$".join(hit.words),
+                        json.dumps(hit.offsets),
+                        "keyword",
+                        "new",
+                        uid,
+                        now,
+                        uid,
+                        now,
+                    )
+                )
+        if not rows:
+            return 0
+        inserted = execute_values(
+            self.env.cr,
+            """INSERT INTO wecom_violation (name, company_id, corp_id, message_id, rule_id,
+                   category, severity, sender, sender_role, receivers, msgtime, chat_kind,
+                   content, words_hit, offsets, kind, state,
+                   create_uid, create_date, write_uid, write_date)
+               VALUES %s ON CONFLICT (message_id, rule_id) DO NOTHING RETURNING id""",
+            rows,
+            page_size=len(rows),
+            fetch=True,
+        )
+        return len(inserted)

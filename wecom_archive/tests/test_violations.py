@@ -1,0 +1,194 @@
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+
+from ..lib.normalize import normalize
+from ..lib.tests.samples import CUSTOMER, SAMPLES, T0
+from .common import WecomCase, key_pair
+
+ROOM = "wrSalesGroup0001"
+
+
+def text(n, sender, to, content, roomid=""):
+    return {
+        "msgid": f"v{n}",
+        "action": "send",
+        "from": sender,
+        "tolist": to,
+        "roomid": roomid,
+        "msgtime": T0 + n * 1000,
+        "msgtype": "text",
+        "text": {"content": content},
+    }
+
+
+@tagged("post_install", "-at_install")
+class TestViolations(WecomCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["wecom.corp.key"].create(
+            {"corp_id": cls.corp.id, "version": 1, "private_key": key_pair(1)[0]}
+        )
+        Department = cls.env["wecom.department"]
+        cls.sales = Department.create(
+            {"corp_id": cls.corp.id, "department_id": 3, "name": "销售部"}
+        )
+        cls.sales_team = Department.create(
+            {
+                "corp_id": cls.corp.id,
+                "department_id": 31,
+                "name": "销售一组",
+                "parent_id": cls.sales.id,
+            }
+        )
+        cls.support = Department.create(
+            {"corp_id": cls.corp.id, "department_id": 5, "name": "客服部"}
+        )
+        Member = cls.env["wecom.member"]
+        for userid, department in (
+            ("seller", cls.sales),
+            ("junior", cls.sales_team),
+            ("helper", cls.support),
+        ):
+            Member.create(
+                {
+                    "corp_id": cls.corp.id,
+                    "userid": userid,
+                    "name": userid,
+                    "department_ids": [(6, 0, department.ids)],
+                }
+            )
+        cls.Rule = cls.env["wecom.keyword.rule"]
+        cls.Rule.search([]).active = False  # the demo rules: each test brings its own
+        cls.Violation = cls.env["wecom.violation"]
+
+    def pull(self, messages):
+        self.build_corpus(messages)
+        self.corp._pull()
+        return self.Violation.search([("corp_id", "=", self.corp.id)], order="msgtime, rule_id")
+
+    def test_department_scope_with_subdepartments(self):
+        rule = self.Rule.create(
+            {
+                "name": "私下交易",
+                "category": "私下交易监控",
+                "words_input": "返点",
+                "department_ids": [(6, 0, self.sales.ids)],
+            }
+        )
+        found = self.pull(
+            [
+                text(1, "seller", [CUSTOMER], "这单给你返点"),
+                text(2, "junior", [CUSTOMER], "返点照旧"),
+                text(3, "helper", [CUSTOMER], "返点的事我不清楚"),
+            ]
+        )
+        self.assertEqual(found.mapped("sender"), ["seller", "junior"])
+        self.assertEqual(found.rule_id, rule)
+        self.assertEqual(found[0].category, "私下交易监控")
+        self.assertEqual(found[0].sender_role, "member")
+        self.assertEqual(found[0].chat_kind, "external")
+        self.assertTrue(found[0].name.startswith(f"cv{T0 + 1000}-"))
+
+    def test_sides_and_chat_kinds(self):
+        self.Rule.create(
+            {"name": "投诉", "category": "客诉", "words_input": "投诉", "side": "customer"}
+        )
+        self.Rule.create(
+            {
+                "name": "群里私聊",
+                "category": "飞单",
+                "words_input": "私聊",
+                "watch_external": False,
+                "watch_internal": False,
+            }
+        )
+        found = self.pull(
+            [
+                text(1, "helper", [CUSTOMER], "请不要投诉"),
+                text(2, CUSTOMER, ["helper"], "我要投诉"),
+                text(3, "seller", [CUSTOMER], "我们私聊"),
+                text(4, "seller", ["helper", CUSTOMER], "私聊吧", roomid=ROOM),
+            ]
+        )
+        self.assertEqual(
+            [(v.sender, v.category) for v in found], [(CUSTOMER, "客诉"), ("seller", "飞单")]
+        )
+        self.assertEqual(found[0].sender_role, "customer")
+        self.assertEqual(found[1].chat_kind, "group")
+
+    def test_words_overlaps_mixed_script_chatrecord_and_regex(self):
+        rule = self.Rule.create(
+            {
+                "name": "私下",
+                "category": "私下交易监控",
+                "words_input": "私下， 私下转账,转账 ,WeChat,,私下",
+            }
+        )
+        self.assertEqual(rule.words, "私下,私下转账,转账,WeChat")
+        phone = self.Rule.create(
+            {"name": "手机号", "category": "联系方式", "patterns": "1[3-9]\\d{9}"}
+        )
+        chatrecord = next(s for s in SAMPLES if s["msgtype"] == "chatrecord")
+        found = self.pull(
+            [
+                text(1, "seller", [CUSTOMER], "加我wechat，私下转账 13812345678"),
+                dict(chatrecord, **{"from": "seller"}),
+            ]
+        )
+        first = found.filtered(lambda v: v.message_id.msgid == "v1")
+        words = first.filtered(lambda v: v.rule_id == rule)
+        self.assertEqual(words.words_hit, "WeChat$私下$私下转账$转账")
+        self.assertEqual(
+            [words.content[a:b] for a, b in words.offsets], ["wechat", "私下", "私下转账", "转账"]
+        )
+        self.assertEqual(first.filtered(lambda v: v.rule_id == phone).words_hit, "13812345678")
+        in_record = found.filtered(lambda v: v.message_id.msgtype == "chatrecord")
+        self.assertEqual(in_record.rule_id, rule, "words inside forwarded chat records count")
+
+    def test_rescan_inserts_nothing_twice_and_rule_edits_apply(self):
+        rule = self.Rule.create({"name": "回扣", "category": "飞单", "words_input": "回扣"})
+        matcher = self.Rule._matcher(self.env.company.id)
+        found = self.pull([text(1, "seller", [CUSTOMER], "回扣照老规矩，返点另算")])
+        self.assertEqual(len(found), 1)
+        message = found.message_id
+        stored = [
+            (
+                message.id,
+                normalize(message.body),
+                (message.conversation_id.id, message.member_ids.ids, message.department_ids.ids),
+            )
+        ]
+        self.assertEqual(self.Violation._scan(self.corp, stored), 0)
+        rule.words_input = "回扣,返点"
+        self.assertIsNot(
+            self.Rule._matcher(self.env.company.id), matcher, "a rule edit rebuilds the automaton"
+        )
+        self.assertIn(
+            "default",
+            self.registry.cache_invalidated,
+            "other workers are told through the registry's cache signaling",
+        )
+        self.Violation._scan(self.corp, stored)
+        self.assertEqual(found.words_hit, "回扣", "one violation per message and rule")
+
+    def test_several_rules_one_violation_each_and_review(self):
+        self.Rule.create({"name": "a", "category": "私下交易监控", "words_input": "转账"})
+        self.Rule.create({"name": "b", "category": "飞单", "words_input": "私下"})
+        found = self.pull([text(1, "seller", [CUSTOMER], "私下转账")])
+        self.assertEqual(len(found), 2)
+        found[0].action_confirm()
+        self.assertEqual((found[0].state, found[0].reviewer_id), ("confirmed", self.env.user))
+
+    def test_violations_readable_only_by_archive_admins(self):
+        self.Rule.create({"name": "a", "category": "私下交易监控", "words_input": "转账"})
+        self.pull([text(1, "seller", [CUSTOMER], "转账")])
+        employee = new_test_user(self.env, "plain_employee", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            self.Violation.with_user(employee).search([])
+        admin = new_test_user(
+            self.env, "archive_admin", groups="wecom_archive.group_wecom_archive_admin"
+        )
+        self.assertEqual(len(self.Violation.with_user(admin).search([])), 1)
+        with self.assertRaises(AccessError):
+            self.Rule.with_user(admin).create({"name": "x", "category": "x", "words_input": "x"})
