@@ -18,6 +18,7 @@
         "views/wecom_contact_views.xml",
         "views/wecom_keyword_rule_views.xml",
         "views/wecom_violation_views.xml",
+        "views/wecom_rescan_views.xml",
         "views/wecom_corp_views.xml",
         "views/wecom_archive_menus.xml",
     ],

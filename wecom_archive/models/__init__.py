@@ -7,5 +7,6 @@ from . import (
     wecom_keyword_rule,
     wecom_member,
     wecom_message,
+    wecom_rescan,
     wecom_violation,
 )

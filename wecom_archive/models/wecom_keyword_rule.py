@@ -89,6 +89,16 @@ class WecomKeywordRule(models.Model):
         self.env.registry.clear_cache()
         return result
 
+    def action_scan_history(self):
+        """Offer to scan the archived history against these rules."""
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "wecom.rescan",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_rule_ids": self.ids, "default_company_id": self.company_id.id},
+        }
+
     @api.model
     @tools.ormcache("company_id")
     def _matcher(self, company_id):

@@ -1,5 +1,6 @@
 import json
 
+from markupsafe import Markup
 from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
@@ -50,6 +51,7 @@ class WecomViolation(models.Model):
         required=True,
         index=True,
     )
+    alerted = fields.Boolean(readonly=True, help="The rule's recipients were told.")
     reviewer_id = fields.Many2one("res.users", readonly=True)
     review_date = fields.Datetime(readonly=True)
     review_note = fields.Text()
@@ -73,12 +75,45 @@ class WecomViolation(models.Model):
         self.write({"state": "new", "reviewer_id": False, "review_date": False})
 
     @api.model
-    def _scan(self, corp, stored):
+    def _cron_alert(self, limit=5000):
+        """Tell each rule's recipients about new violations: one notification per recipient
+        and run, however many hits, so a flood of hits cannot flood anyone."""
+        violations = self.search([("alerted", "=", False)], order="id", limit=limit)
+        by_user = {}
+        for violation in violations:
+            for user in violation.rule_id.notify_user_ids:
+                by_user.setdefault(user, self.browse())
+                by_user[user] |= violation
+        for user, items in by_user.items():
+            lines = Markup("").join(
+                Markup("<li>%s · %s · %s: %s</li>")
+                % (item.name, item.category, item.sender, (item.content or "")[:80])
+                for item in items[:20]
+            )
+            more = len(items) - 20
+            body = Markup("<p>%s</p><ul>%s</ul>") % (
+                self.env._("%(count)s new sensitive-word violations.", count=len(items)),
+                lines,
+            )
+            if more > 0:
+                body += Markup("<p>%s</p>") % self.env._("… and %(more)s more.", more=more)
+            self.env["mail.thread"].message_notify(
+                partner_ids=user.partner_id.ids,
+                subject=self.env._("Sensitive-word violations"),
+                body=body,
+            )
+        violations.alerted = True
+        return len(by_user)
+
+    @api.model
+    def _scan(self, corp, stored, rules=None):
         """Record the violations of newly stored messages (set-based; re-scanning inserts
         nothing twice). ``stored``: (message id, lib Message, link) triples as the pipeline
-        has them. Returns the number of violations recorded."""
+        has them; ``rules``: only these rules (default: every active rule). Returns the
+        number of violations recorded."""
         matcher = self.env["wecom.keyword.rule"]._matcher(corp.company_id.id)
-        if not matcher.rules:
+        wanted = set(rules.ids) if rules is not None else set(matcher.rules)
+        if not wanted:
             return 0
         rows = []
         now, uid = fields.Datetime.now(), self.env.uid
@@ -95,6 +130,8 @@ class WecomViolation(models.Model):
                 department_ids=department_ids,
             )
             for hit in hits:
+                if hit.rule_id not in wanted:
+                    continue
                 rule = self.env["wecom.keyword.rule"].browse(hit.rule_id)
                 rows.append(
                     (
@@ -115,6 +152,7 @@ class WecomViolation(models.Model):
                         json.dumps(hit.offsets),
                         "keyword",
                         "new",
+                        False,
                         uid,
                         now,
                         uid,
@@ -127,7 +165,7 @@ class WecomViolation(models.Model):
             self.env.cr,
             """INSERT INTO wecom_violation (name, company_id, corp_id, message_id, rule_id,
                    category, severity, sender, sender_role, receivers, msgtime, chat_kind,
-                   content, words_hit, offsets, kind, state,
+                   content, words_hit, offsets, kind, state, alerted,
                    create_uid, create_date, write_uid, write_date)
                VALUES %s ON CONFLICT (message_id, rule_id) DO NOTHING RETURNING id""",
             rows,

@@ -192,3 +192,41 @@ class TestViolations(WecomCase):
         self.assertEqual(len(self.Violation.with_user(admin).search([])), 1)
         with self.assertRaises(AccessError):
             self.Rule.with_user(admin).create({"name": "x", "category": "x", "words_input": "x"})
+
+    def test_history_scan_resumes_and_is_idempotent(self):
+        found = self.pull([text(n, "seller", [CUSTOMER], f"第{n}单走私账") for n in range(1, 6)])
+        self.assertFalse(found, "no rule yet")
+        rule = self.Rule.create({"name": "私账", "category": "私下交易监控", "words_input": "私账"})
+        action = rule.action_scan_history()
+        self.assertEqual(action["context"]["default_rule_ids"], rule.ids)
+        job = self.env["wecom.rescan"].create({"rule_ids": [(6, 0, rule.ids)]})
+        self.assertTrue(job._run_batch(size=2))  # two messages, then "stopped" here
+        self.assertEqual((job.state, job.scanned, job.found), ("running", 2, 2))
+        self.env["wecom.rescan"]._cron_rescan(time_budget=30, size=2)  # resumes at the cursor
+        self.assertEqual((job.state, job.scanned, job.found), ("done", 5, 5))
+        again = self.env["wecom.rescan"].create({"rule_ids": [(6, 0, rule.ids)]})
+        self.env["wecom.rescan"]._cron_rescan(time_budget=30, size=2)
+        self.assertEqual((again.scanned, again.found), (5, 0), "re-scanning duplicates nothing")
+        self.assertEqual(self.Violation.search_count([("rule_id", "=", rule.id)]), 5)
+
+    def test_alerts_are_batched(self):
+        recipients = new_test_user(self.env, "alert_a", groups="base.group_user") | new_test_user(
+            self.env, "alert_b", groups="base.group_user"
+        )
+        self.Rule.create(
+            {
+                "name": "a",
+                "category": "私下交易监控",
+                "words_input": "转账",
+                "notify_user_ids": [(6, 0, recipients.ids)],
+            }
+        )
+        self.pull([text(n, "seller", [CUSTOMER], "转账") for n in range(1, 31)])
+        before = self.env["mail.message"].search_count([])
+        self.assertEqual(self.Violation._cron_alert(), 2)
+        notes = self.env["mail.message"].search([], order="id desc", limit=2)
+        self.assertEqual(self.env["mail.message"].search_count([]), before + 2)
+        for note in notes:
+            self.assertIn("30", note.body)
+            self.assertIn("10 more", note.body)
+        self.assertEqual(self.Violation._cron_alert(), 0, "nobody is told twice")
