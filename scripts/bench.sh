@@ -25,3 +25,6 @@ for n in ${BENCH_MESSAGES:-20000}; do
         < "$ROOT/bench/bench_pipeline.py" | grep '^BENCH'
     dropdb --if-exists "$DB"
 done
+echo "==> keyword matching: ${BENCH_KEYWORD_MESSAGES:-100000} messages, ${BENCH_WORDS:-10000} words"
+(cd "$ROOT" && "$ODOO_PYTHON" -m bench.bench_keywords "${BENCH_KEYWORD_MESSAGES:-100000}" \
+    "${BENCH_WORDS:-10000}" | grep '^BENCH')
