@@ -60,6 +60,43 @@ class WecomViolation(models.Model):
         ("message_rule_uniq", "unique(message_id, rule_id)", "One violation per message and rule."),
     ]
 
+    context_message_ids = fields.Many2many(
+        "wecom.message",
+        compute="_compute_context_message_ids",
+        string="Context",
+        help="The messages around this one in its conversation.",
+    )
+
+    @api.depends("message_id")
+    def _compute_context_message_ids(self, around=5):
+        Message = self.env["wecom.message"]
+        for violation in self:
+            message = violation.message_id
+            if not message.conversation_id:
+                violation.context_message_ids = message
+                continue
+            chat = [("conversation_id", "=", message.conversation_id.id)]
+            before = Message.search(
+                [*chat, ("msgtime", "<=", message.msgtime), ("id", "!=", message.id)],
+                order="msgtime desc, id desc",
+                limit=around,
+            )
+            after = Message.search(
+                [*chat, ("msgtime", ">=", message.msgtime), ("id", "!=", message.id)],
+                order="msgtime, id",
+                limit=around,
+            )
+            violation.context_message_ids = before | message | after
+
+    def action_open_conversation(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "wecom.conversation",
+            "res_id": self.conversation_id.id,
+            "view_mode": "form",
+        }
+
     def _review(self, state):
         self.write(
             {"state": state, "reviewer_id": self.env.uid, "review_date": fields.Datetime.now()}

@@ -175,8 +175,18 @@ class TestViolations(WecomCase):
     def test_several_rules_one_violation_each_and_review(self):
         self.Rule.create({"name": "a", "category": "私下交易监控", "words_input": "转账"})
         self.Rule.create({"name": "b", "category": "飞单", "words_input": "私下"})
-        found = self.pull([text(1, "seller", [CUSTOMER], "私下转账")])
+        found = self.pull(
+            [
+                text(1, "seller", [CUSTOMER], "你好"),
+                text(2, "seller", [CUSTOMER], "私下转账"),
+                text(3, CUSTOMER, ["seller"], "好的"),
+            ]
+        )
         self.assertEqual(len(found), 2)
+        # "View details": the message among the ones around it, and its conversation.
+        self.assertEqual(sorted(found[0].context_message_ids.mapped("msgid")), ["v1", "v2", "v3"])
+        chat = found[0].message_id.conversation_id
+        self.assertEqual(found[0].action_open_conversation()["res_id"], chat.id)
         found[0].action_confirm()
         self.assertEqual((found[0].state, found[0].reviewer_id), ("confirmed", self.env.user))
 
