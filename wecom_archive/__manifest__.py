@@ -7,7 +7,7 @@
     "author": "wecom_archive",
     "website": "https://github.com/wecom-archive/wecom_archive",
     "depends": ["base", "mail"],
-    "external_dependencies": {"python": ["cryptography", "ahocorasick"]},
+    "external_dependencies": {"python": ["cryptography", "pyahocorasick"]},
     "data": [
         "security/wecom_archive_security.xml",
         "security/ir.model.access.csv",
