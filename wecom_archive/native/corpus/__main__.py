@@ -117,6 +117,7 @@ def prepare(out, *, messages, seed, days, media_scale, key_versions, corpid, sec
         days=days,
         media_scale=media_scale,
         key_versions=tuple(key_versions),
+        corpid=corpid,
     )
     key_paths = keys_mod.write_key_pairs(os.path.join(out, "keys"), key_versions)
     public_keys = {}

@@ -82,7 +82,7 @@ class _Company:
         self.rng = rng
         self.corpid = corpid
         self.departments = [dict(d) for d in phrases.DEPARTMENTS]
-        n_members = max(12, min(300, messages // 1000))
+        n_members = max(18, min(300, messages // 1000))
         names = phrases.member_names(rng, n_members)
         self.users = []
         for index, name in enumerate(names):
@@ -124,7 +124,7 @@ class _Company:
                             "remark": name,
                             "description": rng.choice(phrases.CUSTOMER_NOTES),
                             "createtime": 0,  # set at the first chat
-                            "add_way": rng.choice((0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 201, 202)),
+                            "add_way": rng.choice((0, 1, 2, 3, 4, 5, 6, 16, 8, 9, 10, 201, 202)),
                             "tags": [],
                         }
                         for user in followers
@@ -219,9 +219,15 @@ class _Company:
             for follow in customer["follow_user"]:
                 follow["createtime"] = follow["createtime"] or start_ms // 1000
             customers.append(customer)
+        departments = []
+        for department in self.departments:
+            department = {k: v for k, v in department.items() if k != "kind"}
+            staff = [u["userid"] for u in self.users[:-1] if department["id"] in u["department"]]
+            department["department_leader"] = staff[:1]  # 部门负责人
+            departments.append(department)
         return {
             "corp": {"corpid": self.corpid, "corp_name": phrases.CORP_NAME},
-            "departments": [{k: v for k, v in d.items() if k != "kind"} for d in self.departments],
+            "departments": departments,
             "users": self.users,
             "permit_user_list": self.permit,
             "external_contacts": customers,

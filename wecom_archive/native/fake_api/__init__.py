@@ -1,0 +1,1 @@
+"""A fake of WeCom's server API (tests and demo): see :mod:`.server`."""
