@@ -17,15 +17,23 @@ rm -rf "$DEMO"
     --messages "$MESSAGES" --key-version 1 --key-version 2 --days 30 --media-scale 0.3 >/dev/null)
 export WECOM_FAKE_SDK_CORPUS="$DEMO/sdk"
 
+API_PORT="${WECOM_DEMO_API_PORT:-8071}"
+echo "==> starting the fake WeCom server API on 127.0.0.1:$API_PORT (the same synthetic company)"
+(cd "$ROOT" && exec "$ODOO_PYTHON" -m wecom_archive.native.fake_api \
+    --company "$DEMO/source/company.json" --port "$API_PORT") &
+API_PID=$!
+trap 'kill "$API_PID" 2>/dev/null || true' EXIT
+export WECOM_DEMO_API_URL="http://127.0.0.1:$API_PORT/cgi-bin"
+
 echo "==> creating database $DB with the addon and its demo data"
 dropdb --if-exists "$DB"
 odoo "${ODOO_ARGS[@]}" -i wecom_archive --load-language=zh_CN --stop-after-init \
     --http-port="$PORT" --log-level=warn
 
-echo "==> configuring the demo corp against the fake SDK"
+echo "==> configuring the demo corp against the fake SDK and the fake server API"
 WECOM_DEMO_DIR="$DEMO" odoo shell "${ODOO_ARGS[@]}" --no-http --log-level=warn \
     < "$ROOT/scripts/demo_configure.py"
 
 echo "==> serving http://127.0.0.1:$PORT  (log in: admin / admin; Ctrl-C stops)"
-exec "$ODOO_PYTHON" -m odoo "${ODOO_ARGS[@]}" --db-filter="^$DB\$" \
+"$ODOO_PYTHON" -m odoo "${ODOO_ARGS[@]}" --db-filter="^$DB\$" \
     --http-interface=127.0.0.1 --http-port="$PORT"

@@ -5,6 +5,15 @@ import os
 demo = os.environ["WECOM_DEMO_DIR"]
 corp = env.ref("wecom_archive.wecom_corp_demo")
 corp.sdk_library_path = os.environ["WECOM_FAKE_SDK_LIB"]
+corp.write(
+    {
+        "api_base_url": os.environ["WECOM_DEMO_API_URL"],
+        "contact_secret": "demo-contact-secret",
+        "customer_secret": "demo-customer-secret",
+        "agent_id": "1000002",
+        "app_secret": "demo-app-secret",
+    }
+)
 for version in (1, 2):
     with open(os.path.join(demo, "keys", f"private_v{version}.pem"), encoding="utf-8") as pem:
         corp.key_ids = [(0, 0, {"version": version, "private_key": pem.read()})]
@@ -15,3 +24,11 @@ print(f"demo corp {corp.corpid} configured with key versions 1 and 2; pulling")
 print(f"{corp._pull()} messages stored; downloading media")
 env["wecom.message"]._cron_download_media(time_budget=600)
 env.cr.commit()
+errors = corp._sync(full=True)
+env.cr.commit()
+if errors:
+    raise SystemExit("directory sync failed: " + "; ".join(errors))
+print(
+    f"directory synced: {corp.member_count} members, {corp.contact_count} customers, "
+    f"{corp.group_count} group chats"
+)

@@ -1,9 +1,13 @@
 from . import (
+    res_partner,
+    wecom_access_token,
     wecom_contact,
     wecom_conversation,
     wecom_corp,
     wecom_corp_key,
+    wecom_corp_sync,
     wecom_department,
+    wecom_group,
     wecom_keyword_rule,
     wecom_member,
     wecom_message,

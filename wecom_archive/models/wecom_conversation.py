@@ -23,6 +23,7 @@ class WecomConversation(models.Model):
         "wecom.department", "wecom_conversation_department_rel", string="Departments"
     )
     contact_id = fields.Many2one("wecom.contact", string="External Contact", index=True)
+    group_id = fields.Many2one("wecom.group", string="Group Chat", index=True)
     first_msgtime = fields.Datetime("First Message", readonly=True)
     last_msgtime = fields.Datetime("Last Message", readonly=True, index=True)
     message_count = fields.Integer("Messages", readonly=True)
@@ -32,11 +33,11 @@ class WecomConversation(models.Model):
         ("key_uniq", "unique(corp_id, key)", "This conversation already exists."),
     ]
 
-    @api.depends("key", "kind", "contact_id.name", "member_ids.name")
+    @api.depends("key", "kind", "contact_id.name", "member_ids.name", "group_id.name")
     def _compute_display_name(self):
         for chat in self:
             if chat.kind == "group":
-                chat.display_name = chat.roomid
+                chat.display_name = chat.group_id.name or chat.roomid
             else:
                 names = [m.display_name for m in chat.member_ids]
                 if chat.contact_id:

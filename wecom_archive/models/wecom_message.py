@@ -362,8 +362,11 @@ class WecomMessage(models.Model):
         if not keys:
             return {}
         now, uid = fields.Datetime.now(), self.env.uid
-        extra = ", archive_status, active" if table == "wecom_member" else ", consent_status"
-        extra_values = ", 'none', true" if table == "wecom_member" else ", 'unknown'"
+        if table == "wecom_member":
+            extra, extra_values = ", archive_status, active", ", 'none', true"
+        else:
+            extra = ", consent_status, session_status, follower_count, former_follower_count"
+            extra_values = ", 'unknown', 'none', 0, 0"
         company = corp.company_id.id
         execute_values(
             self.env.cr,
@@ -426,6 +429,13 @@ class WecomMessage(models.Model):
             fetch=True,
         )
         ids = dict(rows)
+        self.env.cr.execute(
+            """UPDATE wecom_conversation c SET group_id = g.id
+                 FROM wecom_group g
+                WHERE c.id = ANY(%s) AND c.group_id IS NULL
+                  AND g.corp_id = c.corp_id AND g.roomid = c.roomid""",
+            [list(ids.values())],
+        )
         return {msgid: ids[key] for msgid, key in by_message.items()}
 
     def _record_consents(self, corp, messages):
