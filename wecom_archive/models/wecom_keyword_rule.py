@@ -39,6 +39,19 @@ class WecomKeywordRule(models.Model):
     watch_group = fields.Boolean("Group Chats", default=True)
     severity = fields.Selection(SEVERITIES, default="medium", required=True)
     notify_user_ids = fields.Many2many("res.users", string="Notify")
+    notify_leaders = fields.Boolean(
+        "Alert Department Leaders in WeCom",
+        help="Send an application message to the leaders (部门负责人) of the departments of "
+        "the archived members in the chat.",
+    )
+    notify_member_ids = fields.Many2many(
+        "wecom.member",
+        "wecom_keyword_rule_notify_member_rel",
+        "rule_id",
+        "member_id",
+        string="Alert Members in WeCom",
+        help="Members who get an application message for every batch of hits.",
+    )
 
     @api.depends("words_input")
     def _compute_words(self):

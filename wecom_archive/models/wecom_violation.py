@@ -1,14 +1,20 @@
 import json
+import logging
 
 from markupsafe import Markup
 from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..lib.normalize import conversation_key, id_kind
+from ..lib.wecom_api import WecomApiError
 from .wecom_conversation import KINDS
+from .wecom_corp_sync import MissingSecret
 from .wecom_keyword_rule import SEVERITIES
 from .wecom_message import _ms_to_datetime
+
+_logger = logging.getLogger(__name__)
 
 SIDE_OF = {"member": "member", "external": "customer", "robot": "robot"}
 
@@ -52,6 +58,9 @@ class WecomViolation(models.Model):
         index=True,
     )
     alerted = fields.Boolean(readonly=True, help="The rule's recipients were told.")
+    wecom_alerted = fields.Boolean(
+        "Alerted in WeCom", readonly=True, help="The rule's WeCom recipients got the message."
+    )
     reviewer_id = fields.Many2one("res.users", readonly=True)
     review_date = fields.Datetime(readonly=True)
     review_note = fields.Text()
@@ -140,7 +149,76 @@ class WecomViolation(models.Model):
                 body=body,
             )
         violations.alerted = True
+        self._alert_in_wecom(limit)
         return len(by_user)
+
+    def _wecom_recipients(self):
+        """{userid} to alert in WeCom for these violations of one rule: the rule's members,
+        and the leaders of the chat's archived members' departments when asked for."""
+        userids = set()
+        for violation in self:
+            rule = violation.rule_id
+            userids |= set(rule.notify_member_ids.filtered("active").mapped("userid"))
+            if rule.notify_leaders:
+                departments = violation.message_id.member_ids.department_ids
+                userids |= set(departments.leader_ids.mapped("userid"))
+        return userids
+
+    @api.model
+    def _alert_in_wecom(self, limit):
+        """One WeCom application message per recipient and run; a failure leaves the
+        violations pending for the next run and is shown on the corp."""
+        pending = self.search(
+            [
+                ("wecom_alerted", "=", False),
+                "|",
+                ("rule_id.notify_leaders", "=", True),
+                ("rule_id.notify_member_ids", "!=", False),
+            ],
+            order="id",
+            limit=limit,
+        )
+        for corp in pending.corp_id:
+            items = pending.filtered(lambda v, c=corp: v.corp_id == c)
+            by_userid = {}
+            for violation in items:
+                for userid in violation._wecom_recipients():
+                    by_userid.setdefault(userid, self.browse())
+                    by_userid[userid] |= violation
+            try:
+                api = corp._api("app")
+                if by_userid and not corp.agent_id:
+                    raise UserError(self.env._("The application's AgentId is not configured."))
+                for userid, hits in by_userid.items():
+                    api.send_text(corp.agent_id, [userid], self._wecom_alert_text(hits))
+            except (WecomApiError, MissingSecret, UserError) as error:
+                text = (
+                    error.message(self.env.lang)
+                    if isinstance(error, WecomApiError)
+                    else corp._missing_secret_message("app")
+                    if isinstance(error, MissingSecret)
+                    else str(error)
+                )
+                _logger.warning("corp %s: WeCom alert failed: %s", corp.corpid, text)
+                corp.sudo().alert_error = text
+                continue
+            items.wecom_alerted = True
+            corp.sudo().alert_error = False
+
+    def _wecom_alert_text(self, hits):
+        # WeCom's readers read Chinese first, when it is installed.
+        chinese = self.env["res.lang"].search_count([("code", "=", "zh_CN")])
+        env = self.with_context(lang="zh_CN").env if chinese else self.env
+        lines = [
+            env._("[Conversation Archive] %(count)s new sensitive-word hits:", count=len(hits))
+        ]
+        for hit in hits[:5]:
+            lines.append(
+                f"· {hit.category} · {hit.sender} · {hit.words_hit}: {(hit.content or '')[:40]}"
+            )
+        if len(hits) > 5:
+            lines.append(env._("… and %(more)s more.", more=len(hits) - 5))
+        return "\n".join(lines)
 
     @api.model
     def _scan(self, corp, stored, rules=None):

@@ -3,6 +3,7 @@ from odoo.tests import new_test_user, tagged
 
 from ..lib.normalize import normalize
 from ..lib.tests.samples import CUSTOMER, SAMPLES, T0
+from ..native.fake_api.server import FakeWecomServer
 from .common import WecomCase, key_pair
 
 ROOM = "wrSalesGroup0001"
@@ -240,3 +241,54 @@ class TestViolations(WecomCase):
             self.assertIn("30", note.body)
             self.assertIn("10 more", note.body)
         self.assertEqual(self.Violation._cron_alert(), 0, "nobody is told twice")
+
+    def test_wecom_alerts_batched_to_leaders_and_members(self):
+        company = {
+            "corp": {"corpid": self.corpid, "corp_name": "测试企业"},
+            "departments": [],
+            "users": [
+                {"userid": u, "name": u, "department": [3], "main_department": 3, "status": 1}
+                for u in ("seller", "boss", "helper")
+            ],
+            "permit_user_list": [],
+            "external_contacts": [],
+            "deleted_follow_user": [],
+            "external_groups": [],
+            "internal_groups": [],
+            "agree": [],
+        }
+        server = FakeWecomServer(company, secrets={"alert-app-secret": {"message"}}).start()
+        self.addCleanup(server.stop)
+        self.corp.write(
+            {"api_base_url": server.base_url, "app_secret": "alert-app-secret", "agent_id": "7"}
+        )
+        boss = self.env["wecom.member"].create(
+            {"corp_id": self.corp.id, "userid": "boss", "name": "boss"}
+        )
+        self.sales.leader_ids = boss
+        helper = self.env["wecom.member"].search([("userid", "=", "helper")])
+        self.Rule.create(
+            {
+                "name": "飞单",
+                "category": "飞单",
+                "words_input": "私下付款",
+                "notify_leaders": True,
+                "notify_member_ids": [(6, 0, helper.ids)],
+            }
+        )
+        self.pull([text(n, "seller", [CUSTOMER], "可以私下付款") for n in range(1, 31)])
+        server.add_fault("message/send", "errcode", errcode=60020)
+        self.Violation._cron_alert()
+        self.assertIn("trusted-IP", self.corp.alert_error)
+        self.assertFalse(server.sent_messages)
+        self.assertFalse(self.Violation.search([("wecom_alerted", "=", True)]))
+        self.Violation._cron_alert()  # the next run catches up
+        self.assertFalse(self.corp.alert_error)
+        sent = {m["touser"]: m for m in server.sent_messages}
+        self.assertEqual(set(sent), {"boss", "helper"})
+        for message in sent.values():
+            self.assertEqual(message["agentid"], 7)
+            self.assertIn("30", message["text"]["content"])
+            self.assertIn("飞单", message["text"]["content"])
+        self.Violation._cron_alert()
+        self.assertEqual(len(server.sent_messages), 2, "nobody is alerted twice")
