@@ -40,8 +40,9 @@ class TestPipelineCrash(BaseCase):
             cr.execute(
                 """INSERT INTO wecom_corp (name, corpid, secret, company_id, sdk_library_path,
                                            timeout, batch_size, seq, active, lag_alarm_hours,
-                                           max_media_size_mb)
-                   VALUES ('crash', %s, %s, %s, %s, 5, 50, 0, true, 12, 100) RETURNING id""",
+                                           max_media_size_mb, api_base_url, session_window_days)
+                   VALUES ('crash', %s, %s, %s, %s, 5, 50, 0, true, 12, 100,
+                           'http://127.0.0.1:9/cgi-bin', 7) RETURNING id""",
                 [self.corpid, WecomCase.secret, company, fake_sdk_library()],
             )
             self.corp_id = cr.fetchone()[0]
