@@ -232,6 +232,11 @@ class WecomViolation(models.Model):
             return 0
         rows = []
         now, uid = fields.Datetime.now(), self.env.uid
+        company_id, corp_id = corp.company_id.id, corp.id
+        rule_info = {
+            rule.id: (rule.category, rule.severity)
+            for rule in self.env["wecom.keyword.rule"].browse(sorted(wanted))
+        }
         for message_id, message, (chat_id, member_ids, department_ids) in stored:
             if not message.text or not chat_id:
                 continue
@@ -247,16 +252,14 @@ class WecomViolation(models.Model):
             for hit in hits:
                 if hit.rule_id not in wanted:
                     continue
-                rule = self.env["wecom.keyword.rule"].browse(hit.rule_id)
                 rows.append(
                     (
                         f"cv{message.msgtime}-{message_id}-{hit.rule_id}",
-                        corp.company_id.id,
-                        corp.id,
+                        company_id,
+                        corp_id,
                         message_id,
                         hit.rule_id,
-                        rule.category,
-                        rule.severity,
+                        *rule_info[hit.rule_id],
                         message.sender,
                         side,
                         " ".join(message.tolist),
