@@ -5,7 +5,8 @@ import json
 import logging
 import os
 
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 
 from ..lib.directory import ADD_WAYS
 from ..models.wecom_access_token import token_store
@@ -328,6 +329,18 @@ class TestDirectorySync(SyncCase):
         self.assertTrue(tokens)
         for token in tokens:
             self.assertNotIn(token, text)
+
+    def test_sync_button_for_wecom_administrators_only(self):
+        manager = new_test_user(
+            self.env, "sync_manager", groups="base.group_user,wecom_archive.group_wecom_manager"
+        )
+        self.corp.with_user(manager).action_sync()
+        self.assertTrue(self.member(self.company["users"][0]["userid"]).name)
+        super_admin = new_test_user(
+            self.env, "sync_super", groups="base.group_user,wecom_archive.group_wecom_archive_super"
+        )
+        with self.assertRaises(AccessError):
+            self.corp.with_user(super_admin).action_sync()
 
     def test_concurrent_sync_skips(self):
         with self.env.registry.cursor() as other:
