@@ -331,15 +331,20 @@ class WecomCorp(models.Model):
             _write_changed(member, values)
 
     def _link_users(self, members):
-        """Link members to the Odoo user whose login or email is their userid or email."""
+        """Link members to the Odoo user whose login or email is their userid or email
+        (WeCom userids are case-insensitive, Odoo logins are not lowercased)."""
         if not members:
             return
         keys = {m.userid.lower() for m in members} | {m.email.lower() for m in members if m.email}
-        users = (
-            self.env["res.users"]
-            .sudo()
-            .search(["|", ("login", "in", list(keys)), ("email", "in", list(keys))])
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT u.id FROM res_users u JOIN res_partner p ON p.id = u.partner_id
+                WHERE u.active AND (lower(u.login) = ANY(%(keys)s)
+                                    OR lower(p.email) = ANY(%(keys)s))
+                ORDER BY u.id""",
+            {"keys": list(keys)},
         )
+        users = self.env["res.users"].sudo().browse(row[0] for row in self.env.cr.fetchall())
         by_key = {}
         for user in users:
             for key in (user.login, user.email):

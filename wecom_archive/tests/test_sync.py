@@ -330,6 +330,23 @@ class TestDirectorySync(SyncCase):
         for token in tokens:
             self.assertNotIn(token, text)
 
+    def test_members_linked_to_users(self):
+        first, second, third = self.company["users"][:3]
+        by_login = new_test_user(self.env, first["userid"])  # mixed case, as WeCom's
+        self.server.upsert_user({**second, "email": "Zhang.Wei@Example.cn"})
+        by_email = new_test_user(self.env, "zhang.wei", email="zhang.wei@example.cn")
+        other_company = self.env["res.company"].create({"name": "别的公司"})
+        new_test_user(
+            self.env,
+            third["userid"].lower(),
+            company_id=other_company.id,
+            company_ids=[other_company.id],
+        )
+        self.assertEqual(self.corp._sync(full=True), [])
+        self.assertEqual(self.member(first["userid"]).user_id, by_login)
+        self.assertEqual(self.member(second["userid"]).user_id, by_email)
+        self.assertFalse(self.member(third["userid"]).user_id)  # a user of another company
+
     def test_sync_button_for_wecom_administrators_only(self):
         manager = new_test_user(
             self.env, "sync_manager", groups="base.group_user,wecom_archive.group_wecom_manager"
