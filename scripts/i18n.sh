@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Refresh i18n/wecom_archive.pot from a scratch install and merge it into i18n/zh_CN.po
-# (new terms arrive untranslated; the translation test lists them until they are filled).
+# Refresh each addon's i18n/<addon>.pot from a scratch install and merge it into its
+# i18n/zh_CN.po (new terms arrive untranslated; the translation tests list them until filled).
 source "$(dirname "$0")/common.sh"
 ensure_postgres
 DB="wecom_i18n_$$"
 trap 'dropdb --if-exists "$DB" 2>/dev/null || true' EXIT
-I18N="$ROOT/wecom_archive/i18n"
-odoo --addons-path="$ADDONS_PATH" -d "$DB" -i wecom_archive --without-demo=all \
+ADDONS=(wecom_archive wecom_archive_hr)
+odoo --addons-path="$ADDONS_PATH" -d "$DB" -i "$(IFS=,; echo "${ADDONS[*]}")" --without-demo=all \
     --http-port=8171 --stop-after-init --log-level=warn
-odoo --addons-path="$ADDONS_PATH" -d "$DB" --modules=wecom_archive \
-    --i18n-export="$I18N/wecom_archive.pot" --http-port=8171 --stop-after-init --log-level=warn
-"$ODOO_PYTHON" - "$I18N/wecom_archive.pot" "$I18N/zh_CN.po" <<'PY'
+for addon in "${ADDONS[@]}"; do
+    I18N="$ROOT/$addon/i18n"
+    mkdir -p "$I18N"
+    odoo --addons-path="$ADDONS_PATH" -d "$DB" --modules="$addon" \
+        --i18n-export="$I18N/$addon.pot" --http-port=8171 --stop-after-init --log-level=warn
+    "$ODOO_PYTHON" - "$I18N/$addon.pot" "$I18N/zh_CN.po" <<'PY'
 import os, sys
 import polib
 pot_path, po_path = sys.argv[1:]
@@ -23,7 +26,8 @@ po.metadata = {k: v for k, v in po.metadata.items() if v}
 po[:] = [entry for entry in po if not entry.obsolete]
 po.save(po_path)
 missing = [entry.msgid for entry in po if not entry.msgstr]
-print(f"{len(po)} terms, {len(missing)} untranslated")
+print(f"{os.path.relpath(po_path)}: {len(po)} terms, {len(missing)} untranslated")
 for msgid in missing:
     print("  untranslated:", msgid)
 PY
+done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: plain pytest for the Odoo-free core, then Odoo's own test runner in
-# fresh throwaway databases (install + tests + uninstall with demo data, install + uninstall
-# without). Exits non-zero on any failure.
+# fresh throwaway databases (with demo data: install + tests, then the hr bridge and its
+# tests, then uninstall; without demo data: install + uninstall). Exits non-zero on any failure.
 source "$(dirname "$0")/common.sh"
 ensure_postgres
 [ -f "$WECOM_FAKE_SDK_LIB" ] || die "the fake SDK is not built: run make sdk."
@@ -44,17 +44,17 @@ pytest_core() {
     count "${n_pass:-0}" "${n_fail:-0}"
 }
 
-odoo_tests() {  # install with demo data and run every test of the addon
-    local log="$LOGS/odoo-tests.log" stats n_fail n_err n_all
-    echo "==> odoo: install with demo data + tests (log: $log)"
-    odoo "${ODOO_ARGS[@]}" -d "$DB_DEMO" -i wecom_archive --test-enable \
-        --test-tags=/wecom_archive 2>&1 | tee "$log" \
+odoo_tests() {  # odoo_tests ADDON: install ADDON into the demo database and run its tests
+    local addon=$1 log="$LOGS/odoo-tests-$1.log" stats n_fail n_err n_all
+    echo "==> odoo: install $addon with demo data + tests (log: $log)"
+    odoo "${ODOO_ARGS[@]}" -d "$DB_DEMO" -i "$addon" --test-enable \
+        --test-tags="/$addon" 2>&1 | tee "$log" \
         | grep -E ' (ERROR|CRITICAL|WARNING) |FAIL:|tests when loading' || true
     local rc=${PIPESTATUS[0]}
     stats=$(grep -oE '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$log" | tail -n1)
     read -r n_fail n_err n_all < <(echo "$stats" | grep -oE '[0-9]+' | paste -sd' ')
     if [ -z "$stats" ] || [ "${n_all:-0}" -eq 0 ]; then
-        echo "    FAILED: Odoo ran no test (exit $rc)" >&2; count 0 1; return
+        echo "    FAILED: Odoo ran no test of $addon (exit $rc)" >&2; count 0 1; return
     fi
     count $((n_all - n_fail - n_err)) $((n_fail + n_err))
     if [ "$rc" -ne 0 ] || grep -qE ' (ERROR|CRITICAL) ' "$log"; then
@@ -69,7 +69,10 @@ uninstall() {  # uninstall the addon from $1 and check its tables are gone
         "env.cr.commit()" \
         | odoo shell "${ODOO_ARGS[@]}" -d "$1" --no-http >"$LOGS/uninstall-$1.log" 2>&1 || return 1
     local state tables
-    state=$(psql -d "$1" -tAc "select state from ir_module_module where name = 'wecom_archive'")
+    # the bridge (installed with hr in the demo database) goes with its dependency
+    state=$(psql -d "$1" -tAc "select string_agg(distinct state, ',') from ir_module_module
+                               where name in ('wecom_archive', 'wecom_archive_hr')
+                                 and state != 'uninstallable'")
     tables=$(psql -d "$1" -tAc "select count(*) from pg_tables where tablename like 'wecom\_%'")
     [ "$state" = uninstalled ] && [ "$tables" = 0 ] \
         || { echo "    state=$state, wecom tables left=$tables (see $LOGS/uninstall-$1.log)" >&2; return 1; }
@@ -81,7 +84,8 @@ install_bare() {
 }
 
 pytest_core
-odoo_tests
+odoo_tests wecom_archive
+odoo_tests wecom_archive_hr  # brings hr: the employee link, tested where hr is installed
 step "odoo: uninstall (with demo data)" uninstall "$DB_DEMO"
 step "odoo: install without demo data" install_bare
 step "odoo: uninstall (without demo data)" uninstall "$DB_BARE"

@@ -1,0 +1,1 @@
+from . import hr_employee, wecom_corp, wecom_member
