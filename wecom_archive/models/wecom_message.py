@@ -344,16 +344,21 @@ class WecomMessage(models.Model):
             )
         ids = [message_id for message_id, _message, _link in stored]
         recalls = [m.revoke_msgid for _id, m, _link in stored if m.revoke_msgid]
-        # A recall marks its target, whichever of the two arrived first.
+        # A recall marks its target, whichever of the two arrived first. Two statements,
+        # each on an index ((corp_id, msgid) and revoke_msgid): an OR of the two conditions
+        # would scan the whole table at every batch.
+        if recalls:
+            cr.execute(
+                """UPDATE wecom_message SET recalled = true
+                    WHERE corp_id = %s AND msgid = ANY(%s) AND NOT recalled""",
+                [corp.id, recalls],
+            )
         cr.execute(
             """UPDATE wecom_message target SET recalled = true
-                WHERE target.corp_id = %s AND NOT target.recalled
-                  AND (target.msgid = ANY(%s)
-                       OR (target.id = ANY(%s) AND EXISTS (
-                           SELECT 1 FROM wecom_message recall
-                            WHERE recall.corp_id = target.corp_id
-                              AND recall.revoke_msgid = target.msgid)))""",
-            [corp.id, recalls, ids],
+                 FROM wecom_message recall
+                WHERE target.id = ANY(%s) AND NOT target.recalled
+                  AND recall.revoke_msgid = target.msgid AND recall.corp_id = target.corp_id""",
+            [ids],
         )
         self._record_consents(corp, [m for _id, m, _link in stored if m.consent])
 
