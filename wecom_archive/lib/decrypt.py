@@ -1,23 +1,32 @@
-"""Decrypt a batch of archive records on every core.
+"""Decrypt archive records on every core, in worker processes.
 
 Each record costs one RSA-2048 private-key operation (its random key) and one DecryptData
-call: both release the GIL (cryptography's OpenSSL calls, ctypes foreign calls), so a thread
-pool uses all cores. A record that cannot be decrypted is never dropped: it comes back with
-a state saying why, and its raw payload stays with it so it can be processed again later.
+call. Both run in worker processes (``decrypt_worker``: one per core, a GIL each), fed in
+chunks and ahead of need, so the cores keep decrypting while the caller stores. A record
+that cannot be decrypted is never dropped: it comes back with a state saying why, and its
+raw payload stays with it so it can be processed again later.
 """
 
+import collections
+import contextlib
 import os
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import subprocess
+import sys
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 
-from ..native.errors import SdkError
-from .crypto import RandomKeyError, decrypt_random_key
+from ..native.errors import DecryptWorkerError
+from .decrypt_worker import DECRYPT_ERROR, DONE, NO_KEY, PARSE_ERROR, read_frame, write_frame
 from .normalize import Message, MessageParseError, normalize, parse
 
-DONE = "done"
-NO_KEY = "no_key"
-DECRYPT_ERROR = "decrypt_error"
-PARSE_ERROR = "parse_error"
+__all__ = ["DECRYPT_ERROR", "DONE", "NO_KEY", "PARSE_ERROR", "Decrypted", "Decryptor"]
+
+# The directory holding the wecom_archive package: workers import its Odoo-free core.
+_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CHUNK = 32  # records per request to a worker: ~16 ms of RSA-2048
+WORKER_TIMEOUT = 120  # seconds for one request: far beyond 32 RSA operations
 
 
 def wire_msgid(record):
@@ -34,53 +43,247 @@ class Decrypted:
     message: Message | None = None
 
 
-class Decryptor:
-    """Decrypts wire records with the corp's private keys ({version: RSA key}).
+class _Worker:
+    """One worker process; requests are answered in order, by a reader thread."""
 
-    Use it as a context manager: its thread pool lives as long as the pull.
+    def __init__(self):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "wecom_archive.lib.decrypt_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=_PACKAGE_PARENT,
+        )
+        self.pending = collections.deque()  # futures, in request order
+        self.lock = threading.Lock()
+        self.exit_code = None  # set by the reader once the worker has gone
+        self.reader = None
+
+    def start(self, library_path, private_pems):
+        write_frame(self.process.stdin, (library_path, private_pems))
+
+    def started(self):
+        """Wait for the worker's answer to the keys; raise its error if it has one."""
+        try:
+            error = read_frame(self.process.stdout)
+        except EOFError:
+            raise DecryptWorkerError(f"exited with code {self.process.wait()}") from None
+        if error is not None:
+            raise DecryptWorkerError(error)
+        self.reader = threading.Thread(target=self._read, name="wecom-decrypt-reader")
+        self.reader.daemon = True
+        self.reader.start()
+
+    def submit(self, items):
+        future = Future()
+        with self.lock:
+            if self.exit_code is not None:
+                raise DecryptWorkerError(f"exited with code {self.exit_code}")
+            self.pending.append(future)
+            # A worker that died meanwhile: its reader fails the future.
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                write_frame(self.process.stdin, items)
+        return future
+
+    def _read(self):
+        while True:
+            try:
+                answer = read_frame(self.process.stdout)
+            except (EOFError, ValueError, OSError):
+                break
+            with self.lock:
+                future = self.pending.popleft()
+            future.set_result(answer)
+        code = self.process.wait()
+        with self.lock:
+            self.exit_code = code
+            pending, self.pending = list(self.pending), collections.deque()
+        for future in pending:
+            future.set_exception(DecryptWorkerError(f"exited with code {code}"))
+
+    def close(self):
+        """Stop the worker now: requests still queued are not wanted any more."""
+        self.process.terminate()
+        self.process.wait()
+        if self.reader:
+            self.reader.join()
+        for stream in (self.process.stdin, self.process.stdout):
+            # A request half-written to a pipe nobody reads any more.
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+class Decryptor:
+    """Decrypts wire records with the corp's private keys ({version: PEM}).
+
+    Use it as a context manager: its worker processes live as long as the pull. ``submit``
+    hands a batch to the workers at once and ``results`` waits for it, so several batches
+    can be in flight; ``decrypt_batch`` does both.
     """
 
-    def __init__(self, client, private_keys, workers=None):
-        self.client = client
-        self.private_keys = private_keys
+    def __init__(self, library_path, private_pems, workers=None):
+        self.library_path = library_path
+        self.private_pems = dict(private_pems)
         self.workers = workers or os.cpu_count() or 1
-        self._pool = None
+        self._workers = []
 
     def __enter__(self):
-        if self.workers > 1:
-            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="wecom-decrypt")
+        try:
+            self._workers = [_Worker() for _ in range(self.workers)]
+            for worker in self._workers:  # all start at once
+                worker.start(self.library_path, self.private_pems)
+            for worker in self._workers:
+                worker.started()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc):
-        if self._pool:
-            self._pool.shutdown()
-            self._pool = None
+        self.close()
 
-    def decrypt_one(self, record):
-        version = record.get("publickey_ver")
-        key = self.private_keys.get(version)
-        if key is None:
-            return Decrypted(record, NO_KEY, f"no private key for key version {version}")
+    def close(self):
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.close()
+
+    def submit(self, records):
+        """Hand ``records`` to the workers, chunk by chunk to the least busy one."""
+        futures = []
+        for start in range(0, len(records), CHUNK):
+            items = [
+                (r.get("publickey_ver"), r.get("encrypt_random_key"), r.get("encrypt_chat_msg"))
+                for r in records[start : start + CHUNK]
+            ]
+            worker = min(self._workers, key=lambda w: len(w.pending))
+            futures.append(worker.submit(items))
+        return futures
+
+    def results(self, records, futures):
+        """The records of ``submit`` decrypted and parsed, in their order."""
+        answers = [answer for future in futures for answer in self._answer(future)]
+        return [
+            self._result(record, *answer) for record, answer in zip(records, answers, strict=True)
+        ]
+
+    @staticmethod
+    def _answer(future):
         try:
-            random_key = decrypt_random_key(key, record.get("encrypt_random_key") or "")
-            plaintext = self.client.decrypt(random_key, record.get("encrypt_chat_msg") or "")
-        except RandomKeyError as error:
-            return Decrypted(record, DECRYPT_ERROR, str(error))
-        except SdkError as error:
-            return Decrypted(record, DECRYPT_ERROR, error.message())
+            return future.result(timeout=WORKER_TIMEOUT)
+        except TimeoutError:
+            raise DecryptWorkerError(f"no answer in {WORKER_TIMEOUT} s") from None
+
+    def decrypt_batch(self, records):
+        return self.results(records, self.submit(records))
+
+    @staticmethod
+    def _result(record, state, error, plaintext):
+        if state != DONE:
+            return Decrypted(record, state, error)
         try:
             message = normalize(parse(plaintext))
-        except MessageParseError as error:
-            return Decrypted(record, PARSE_ERROR, str(error), plaintext)
+        except MessageParseError as parse_error:
+            return Decrypted(record, PARSE_ERROR, str(parse_error), plaintext)
         # The wire msgid is the message's identity, whatever its JSON says.
         message.msgid = wire_msgid(record)
         return Decrypted(record, DONE, plaintext=plaintext, message=message)
 
-    def decrypt_batch(self, records):
-        """The records decrypted, in their order."""
-        if not self._pool or len(records) < 2:
-            return [self.decrypt_one(record) for record in records]
-        size = max(1, -(-len(records) // (self.workers * 4)))
-        chunks = [records[i : i + size] for i in range(0, len(records), size)]
-        results = self._pool.map(lambda chunk: [self.decrypt_one(r) for r in chunk], chunks)
-        return [item for chunk in results for item in chunk]
+
+class Prefetcher:
+    """Reads the batches that follow a seq ahead of the caller, in a thread of its own,
+    and keeps the decryption workers fed: a batch is handed to them as soon as it is read
+    and collected once the next one is in flight, and up to ``depth`` batches wait
+    decrypted, so the cores keep decrypting while the caller stores one.
+
+    Reading consumes nothing (the caller's stored seq is the only cursor), so batches read
+    ahead and never asked for are simply dropped: when the caller asks for another seq than
+    the one that follows (another worker moved it), the read-ahead starts again from there.
+    ``read(seq)`` returns the wire records after ``seq``; its errors, and the workers',
+    reach the caller of ``batch`` for the seq that failed.
+    """
+
+    def __init__(self, read, decryptor, batch_size, depth=2):
+        self._read_records = read
+        self._decryptor = decryptor
+        self._batch_size = batch_size
+        self._depth = depth
+        self._thread = None
+        self._stop = None
+        self._queue = None
+        self._next = None  # the seq whose batch comes next out of the queue
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def batch(self, seq):
+        """``(records, results)``: the batch of records after ``seq``."""
+        if self._next != seq:
+            self._start(seq)
+        error, records, results = self._queue.get()
+        if error is not None:
+            self._next = None  # the reader stopped: the next call starts it again
+            raise error
+        full = len(records) == self._batch_size
+        self._next = max(r["seq"] for r in records) if full else None
+        return records, results
+
+    def close(self):
+        if self._thread:
+            self._stop.set()  # a reader waiting for room sees it within 50 ms
+            self._thread.join()
+        self._thread = self._next = None
+
+    def _start(self, seq):
+        self.close()
+        self._stop = threading.Event()
+        self._queue = queue.Queue(self._depth)
+        self._thread = threading.Thread(
+            target=self._run, args=(seq, self._queue, self._stop), name="wecom-prefetch"
+        )
+        self._thread.start()
+        self._next = seq
+
+    def _run(self, seq, out, stop):
+        in_flight = collections.deque()  # (records, futures) handed to the workers
+
+        def deliver():
+            records, futures = in_flight.popleft()
+            try:
+                item = (None, records, self._decryptor.results(records, futures))
+            except Exception as error:  # a worker failed: handed over to the caller
+                item = (error, None, None)
+            self._put(out, stop, item)
+            return item[0] is None
+
+        while not stop.is_set():
+            try:
+                records = self._read_records(seq)
+                in_flight.append((records, self._decryptor.submit(records)))
+            except Exception as error:  # handed over to the caller, who raises it
+                while in_flight and deliver():
+                    pass
+                self._put(out, stop, (error, None, None))
+                return
+            caught_up = len(records) < self._batch_size
+            while in_flight and (caught_up or len(in_flight) > 1):
+                if not deliver():
+                    return
+            if caught_up:
+                return  # what arrives later is read when asked for
+            seq = max(r["seq"] for r in records)
+
+    @staticmethod
+    def _put(out, stop, item):
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue

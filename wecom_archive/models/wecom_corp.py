@@ -1,7 +1,6 @@
 import contextlib
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -9,7 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import config
 
 from ..lib.crypto import InvalidKeyError, load_private_key
-from ..lib.decrypt import Decryptor
+from ..lib.decrypt import Decryptor, Prefetcher
 from ..native.errors import SdkError
 from ..native.sdk import SdkClient, with_retry
 from .bigint import BigInteger
@@ -150,14 +149,21 @@ class WecomCorp(models.Model):
 
     # -- pulling -----------------------------------------------------------------------------
     def _private_keys(self):
-        """{version: RSA key} of the keys that parse; a broken key is skipped, not fatal."""
+        """{version: PEM} of the keys that parse; a broken key is skipped, not fatal."""
         keys = {}
         for key in self.sudo().key_ids:
             try:
-                keys[key.version] = load_private_key(key.private_key)
+                load_private_key(key.private_key)
             except InvalidKeyError:
                 _logger.warning("corp %s: key version %s is invalid", self.corpid, key.version)
+            else:
+                keys[key.version] = key.private_key
         return keys
+
+    def _decryptor(self):
+        """The decryption worker processes of a pull (the caller closes them)."""
+        self.ensure_one()
+        return Decryptor(self.sudo().sdk_library_path, self._private_keys())
 
     def _try_lock(self):
         """Serialise the pipeline per corp: one transaction at a time holds this lock."""
@@ -193,15 +199,13 @@ class WecomCorp(models.Model):
         try:
             with (
                 self._sdk_client() as client,
-                Decryptor(client, self._private_keys()) as decryptor,
-                ThreadPoolExecutor(1, thread_name_prefix="wecom-prefetch") as prefetcher,
+                self._decryptor() as decryptor,
+                Prefetcher(
+                    lambda from_seq: with_retry(lambda: client.get_chat_data(from_seq, batch_size)),
+                    decryptor,
+                    batch_size,
+                ) as prefetcher,
             ):
-
-                def fetch(from_seq):
-                    records = with_retry(lambda: client.get_chat_data(from_seq, batch_size))
-                    return records, decryptor.decrypt_batch(records)
-
-                ahead = None  # (seq it starts after, future of fetch())
                 while True:
                     self._begin()
                     if not self._try_lock():
@@ -209,18 +213,12 @@ class WecomCorp(models.Model):
                         return None if not batches else stored
                     self.env.cr.execute("SELECT seq FROM wecom_corp WHERE id = %s", [self.id])
                     seq = self.env.cr.fetchone()[0] or 0
-                    if ahead and ahead[0] == seq:
-                        records, results = ahead[1].result()
-                    else:  # first batch, or another worker moved the seq meanwhile
-                        records, results = fetch(seq)
-                    ahead = None
+                    records, results = prefetcher.batch(seq)
                     last = max((r["seq"] for r in records), default=seq)
                     more = len(records) == batch_size
                     stop = (max_batches and batches + 1 >= max_batches) or (
                         deadline and time.monotonic() > deadline
                     )
-                    if more and not stop:
-                        ahead = (last, prefetcher.submit(fetch, last))
                     if records:
                         stored += len(self.env["wecom.message"]._store_batch(self, results))
                     self.env.cr.execute(

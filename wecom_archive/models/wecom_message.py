@@ -13,7 +13,7 @@ from odoo.exceptions import UserError
 from odoo.tools import config
 from odoo.tools.sql import create_index
 
-from ..lib.decrypt import DONE, Decryptor, wire_msgid
+from ..lib.decrypt import DONE, wire_msgid
 from ..lib.normalize import conversation_key, id_kind
 from ..native.errors import MediaIntegrityError, SdkError, SdkLibraryError
 from .bigint import BigInteger
@@ -476,7 +476,7 @@ class WecomMessage(models.Model):
             domain += " AND publickey_ver = ANY(%s)"
             params.append(list(versions))
         last_id = 0
-        with corp._sdk_client() as client, Decryptor(client, corp._private_keys()) as dec:
+        with corp._decryptor() as dec:
             while True:
                 if commit:
                     corp._begin()

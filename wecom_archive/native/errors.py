@@ -117,6 +117,24 @@ class SdkLibraryError(SdkError):
         return f"Cannot load the Finance SDK library {self.path}: {self.reason}"
 
 
+class DecryptWorkerError(SdkError):
+    """A decryption worker process could not start or stopped (crashed, killed)."""
+
+    def __init__(self, detail):
+        super().__init__(0, detail, call="decrypt worker")
+
+    @property
+    def retryable(self):
+        return True
+
+    def message(self, lang="en"):
+        if str(lang or "").startswith("zh"):
+            return f"解密工作进程异常，本批消息将在下次拉取时重新处理：{self.detail}"
+        return (
+            f"A decryption worker process failed; the batch is pulled again next run: {self.detail}"
+        )
+
+
 class MediaIntegrityError(SdkError):
     """A downloaded media file does not match its md5sum or announced size."""
 

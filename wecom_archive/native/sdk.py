@@ -114,6 +114,19 @@ def _bytes(value):
     return value if isinstance(value, bytes) else str(value).encode()
 
 
+def decrypt_data(lib, random_key, encrypt_chat_msg):
+    """DecryptData (it takes no SDK handle): the plaintext bytes of one message, given
+    its decrypted random key."""
+    slice_p = lib.NewSlice()
+    try:
+        code = lib.DecryptData(_bytes(random_key), _bytes(encrypt_chat_msg), slice_p)
+        if code:
+            raise sdk_error(code, call="DecryptData")
+        return _read_slice(lib, slice_p)
+    finally:
+        lib.FreeSlice(slice_p)
+
+
 def with_retry(call, *, attempts=5, base_delay=0.5, max_delay=30.0, sleep=time.sleep):
     """Run ``call()``; retry retryable SDK errors with exponential backoff and jitter."""
     for attempt in range(1, attempts + 1):
@@ -244,15 +257,7 @@ class SdkClient:
 
     def decrypt(self, random_key, encrypt_chat_msg):
         """DecryptData: the plaintext bytes of one message, given its decrypted random key."""
-        lib = self.lib
-        slice_p = lib.NewSlice()
-        try:
-            code = lib.DecryptData(_bytes(random_key), _bytes(encrypt_chat_msg), slice_p)
-            if code:
-                raise sdk_error(code, call="DecryptData")
-            return _read_slice(lib, slice_p)
-        finally:
-            lib.FreeSlice(slice_p)
+        return decrypt_data(self.lib, random_key, encrypt_chat_msg)
 
     # -- media -------------------------------------------------------------------------------
     def get_media_chunk(self, sdkfileid, indexbuf=""):

@@ -1,0 +1,214 @@
+"""The decryption worker processes and the read-ahead, against the compiled fake SDK."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from wecom_archive.lib.crypto import decrypt_random_key, load_private_key
+from wecom_archive.lib.decrypt import (
+    DECRYPT_ERROR,
+    DONE,
+    NO_KEY,
+    PARSE_ERROR,
+    Decryptor,
+    Prefetcher,
+)
+from wecom_archive.native.errors import DecryptWorkerError, SdkRetryableError
+from wecom_archive.native.sdk import SdkClient
+from wecom_archive.native.tests.conftest import CORPID, ROOT, SECRET
+
+
+def text(n):
+    return {
+        "msgid": f"msg{n:06d}",
+        "action": "send",
+        "from": "wangmingle",
+        "tolist": ["wmCustomer01"],
+        "roomid": "",
+        "msgtime": 1613263768356 + n * 1000,
+        "msgtype": "text",
+        "text": {"content": f"第{n}条消息"},
+    }
+
+
+@pytest.fixture
+def records(corpus, sdk_lib_path):
+    """200 wire records: key versions 1 and 2, one malformed JSON line."""
+    lines = [
+        f"{1 + n % 2}\t" + json.dumps(text(n), ensure_ascii=False) for n in range(200)
+    ]  # ``<version>\t<payload>``: encrypted with that key version
+    lines[57] = '2\t{"msgid": "broken", "msgtype": "text", '
+    corpus.build(lines, versions=(1, 2))
+    with SdkClient(sdk_lib_path, CORPID, SECRET) as client:
+        wire = client.get_chat_data(0, 1000)
+    assert len(wire) == 200 and {r["publickey_ver"] for r in wire} == {1, 2}
+    return wire
+
+
+def pems(key_pairs, *versions):
+    return {version: key_pairs[version][0] for version in versions}
+
+
+def test_workers_decrypt_like_the_sdk_in_order(records, key_pairs, sdk_lib_path):
+    keys = {v: load_private_key(pem) for v, pem in pems(key_pairs, 1, 2).items()}
+    with SdkClient(sdk_lib_path, CORPID, SECRET) as client:
+        expected = [
+            client.decrypt(
+                decrypt_random_key(keys[r["publickey_ver"]], r["encrypt_random_key"]),
+                r["encrypt_chat_msg"],
+            )
+            for r in records
+        ]
+    with Decryptor(sdk_lib_path, pems(key_pairs, 1, 2), workers=3) as decryptor:
+        results = decryptor.decrypt_batch(records)
+    assert [item.record for item in results] == records
+    assert [item.plaintext for item in results] == expected
+    states = [item.state for item in results]
+    assert states.count(PARSE_ERROR) == 1 and states[57] == PARSE_ERROR
+    assert results[57].plaintext == expected[57]  # kept, to be processed again
+    assert states.count(DONE) == 199
+    assert results[10].message.text == "第10条消息"
+    assert results[10].message.msgid == records[10]["msgid"]
+
+
+def test_missing_and_wrong_keys_are_reported_per_record(records, key_pairs, sdk_lib_path):
+    # Version 1 is missing; version 2 is given the private key of version 1.
+    with Decryptor(sdk_lib_path, {2: key_pairs[1][0]}) as decryptor:
+        results = decryptor.decrypt_batch(records)
+    for record, item in zip(records, results, strict=True):
+        if record["publickey_ver"] == 1:
+            assert (item.state, item.error) == (NO_KEY, "no private key for key version 1")
+        else:
+            assert item.state == DECRYPT_ERROR
+            assert "cannot be decrypted" in item.error
+            assert key_pairs[1][0] not in item.error
+
+
+def test_decrypt_data_failure_is_kept_per_record(records, key_pairs, sdk_lib_path, corpus):
+    # DecryptData's faults live at the corpus root; the workers inherit the environment.
+    with open(os.path.join(corpus.root, "faults.conf"), "w") as handle:
+        handle.write("decrypt_error=10003\n")
+    with Decryptor(sdk_lib_path, pems(key_pairs, 1, 2)) as decryptor:
+        results = decryptor.decrypt_batch(records[:5])
+    assert {item.state for item in results} == {DECRYPT_ERROR}
+    assert "10003" in results[0].error
+
+
+def test_a_worker_that_dies_fails_the_batch_clearly(records, key_pairs, sdk_lib_path):
+    with Decryptor(sdk_lib_path, pems(key_pairs, 1, 2), workers=2) as decryptor:
+        futures = decryptor.submit(records)
+        os.kill(decryptor._workers[0].process.pid, signal.SIGKILL)
+        with pytest.raises(DecryptWorkerError) as caught:
+            decryptor.results(records, futures)
+        assert "exited with code -9" in caught.value.message()
+        assert "解密工作进程异常" in caught.value.message("zh_CN")
+        with pytest.raises(DecryptWorkerError):
+            decryptor.decrypt_batch(records)
+
+
+def test_workers_report_a_library_they_cannot_load(key_pairs, tmp_path):
+    missing = str(tmp_path / "libWeWorkFinanceSdk_C.so")
+    with pytest.raises(DecryptWorkerError) as caught, Decryptor(missing, pems(key_pairs, 1)):
+        pass
+    assert "file not found" in caught.value.message()
+
+
+def test_workers_stop_with_the_decryptor(records, key_pairs, sdk_lib_path):
+    with Decryptor(sdk_lib_path, pems(key_pairs, 1, 2), workers=2) as decryptor:
+        decryptor.submit(records)  # left unanswered: closing does not wait for it
+        processes = [worker.process for worker in decryptor._workers]
+    assert all(process.poll() is not None for process in processes)
+
+
+def test_worker_never_imports_odoo():
+    probe = (
+        "import sys, wecom_archive.lib.decrypt_worker; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'odoo'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+class Reader:
+    """The SDK's GetChatData as the read-ahead sees it, with a log of the seqs read."""
+
+    def __init__(self, client, batch_size, fail_after=None):
+        self.client = client
+        self.batch_size = batch_size
+        self.fail_after = fail_after
+        self.seqs = []
+        self.lock = threading.Lock()
+
+    def __call__(self, seq):
+        with self.lock:
+            self.seqs.append(seq)
+        if self.fail_after is not None and seq >= self.fail_after:
+            raise SdkRetryableError(10001, "injected")
+        return self.client.get_chat_data(seq, self.batch_size)
+
+
+def test_prefetcher_delivers_every_batch_in_order(records, key_pairs, sdk_lib_path):
+    with (
+        SdkClient(sdk_lib_path, CORPID, SECRET) as client,
+        Decryptor(sdk_lib_path, pems(key_pairs, 1, 2)) as decryptor,
+    ):
+        reader = Reader(client, 30)
+        with Prefetcher(reader, decryptor, 30) as prefetcher:
+            seq, seen = 0, []
+            while True:
+                batch, results = prefetcher.batch(seq)
+                assert [item.record for item in results] == batch
+                seen += batch
+                if len(batch) < 30:
+                    break
+                seq = batch[-1]["seq"]
+    assert seen == records
+    assert reader.seqs == [0, *(records[i]["seq"] for i in range(29, 200, 30))]
+
+
+def test_prefetcher_restarts_when_the_seq_moved(records, key_pairs, sdk_lib_path):
+    with (
+        SdkClient(sdk_lib_path, CORPID, SECRET) as client,
+        Decryptor(sdk_lib_path, pems(key_pairs, 1, 2)) as decryptor,
+        Prefetcher(Reader(client, 50), decryptor, 50) as prefetcher,
+    ):
+        first, _ = prefetcher.batch(0)
+        assert first == records[:50]
+        # Another worker stored up to record 120: the read-ahead starts from there.
+        batch, _ = prefetcher.batch(records[119]["seq"])
+        assert batch == records[120:170]
+
+
+def test_prefetcher_reads_ahead_only_so_far(records, key_pairs, sdk_lib_path):
+    with (
+        SdkClient(sdk_lib_path, CORPID, SECRET) as client,
+        Decryptor(sdk_lib_path, pems(key_pairs, 1, 2)) as decryptor,
+    ):
+        reader = Reader(client, 10)
+        with Prefetcher(reader, decryptor, 10, depth=2) as prefetcher:
+            prefetcher.batch(0)
+            threading.Event().wait(1.0)  # the caller is slow: the read-ahead stops
+            # one batch asked for, two waiting, one in flight, one being read
+            assert len(reader.seqs) <= 5
+
+
+def test_prefetcher_hands_over_read_errors_after_the_good_batches(records, key_pairs, sdk_lib_path):
+    with (
+        SdkClient(sdk_lib_path, CORPID, SECRET) as client,
+        Decryptor(sdk_lib_path, pems(key_pairs, 1, 2)) as decryptor,
+    ):
+        reader = Reader(client, 40, fail_after=records[79]["seq"])
+        with Prefetcher(reader, decryptor, 40) as prefetcher:
+            assert prefetcher.batch(0)[0] == records[:40]
+            assert prefetcher.batch(records[39]["seq"])[0] == records[40:80]
+            with pytest.raises(SdkRetryableError):
+                prefetcher.batch(records[79]["seq"])
+            reader.fail_after = None  # the cause is fixed: the next call reads again
+            assert prefetcher.batch(records[79]["seq"])[0] == records[80:120]
