@@ -30,8 +30,9 @@ WORKER_TIMEOUT = 120  # seconds for one request: far beyond 32 RSA operations
 
 
 def wire_msgid(record):
-    """The msgid a record is stored under (its seq when WeCom gave none)."""
-    return record.get("msgid") or f"seq-{record.get('seq')}"
+    """The msgid a record is stored under (its seq when WeCom gave none; PostgreSQL text
+    holds no NUL)."""
+    return str(record.get("msgid") or f"seq-{record.get('seq')}").replace("\x00", "")
 
 
 @dataclass

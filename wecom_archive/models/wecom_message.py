@@ -81,6 +81,45 @@ def _ms_to_datetime(ms):
     return datetime.fromtimestamp(ms / 1000, UTC).replace(tzinfo=None)
 
 
+# The columns of a stored message that its decrypted body gives (_message_values), their
+# values while it cannot be decrypted, and the columns _store_batch inserts, in order.
+_MESSAGE_COLUMNS = (
+    "action",
+    "msgtype",
+    "known_type",
+    "sender",
+    "receivers",
+    "roomid",
+    "msgtime",
+    "text",
+    "revoke_msgid",
+    "recalled",
+    "conversation_id",
+    "sdkfileid",
+    "media_state",
+    "media_md5",
+    "media_size",
+    "media_filename",
+)
+_NO_MESSAGE_VALUES = tuple(
+    {"recalled": False, "media_state": "none"}.get(column) for column in _MESSAGE_COLUMNS
+)
+_STORE_COLUMNS = (
+    "corp_id",
+    "company_id",
+    "seq",
+    "msgid",
+    "publickey_ver",
+    "state",
+    "error",
+    "encrypt_random_key",
+    "encrypt_chat_msg",
+    "raw_text",
+    "body",
+    *_MESSAGE_COLUMNS,
+)
+
+
 class WecomMessage(models.Model):
     """One archived message, kept whole and never edited."""
 
@@ -179,47 +218,40 @@ class WecomMessage(models.Model):
         done = [item.message for item in results if item.state == DONE]
         links = dict(zip((m.msgid for m in done), self._links_for(corp, done), strict=True))
         now, uid = fields.Datetime.now(), self.env.uid
+        corp_id, company_id = corp.id, corp.company_id.id
         rows = []
         for item in results:
-            record, message = item.record, item.message
-            row = {
-                "corp_id": corp.id,
-                "company_id": corp.company_id.id,
-                "seq": record.get("seq"),
-                "msgid": wire_msgid(record),
-                "publickey_ver": record.get("publickey_ver"),
-                "state": item.state,
-                "error": item.error or None,
-                "encrypt_random_key": None,
-                "encrypt_chat_msg": None,
-                "raw_text": None,
-                "media_state": "none",
-            }
+            record = item.record
+            ver, seq = record.get("publickey_ver"), record.get("seq")
+            head = (corp_id, company_id, seq, wire_msgid(record), ver)
             if item.state == DONE:
-                row.update(self._message_values(message, links[message.msgid]))
-                row["body"] = _jsonb(message, item.plaintext)
+                plaintext = item.plaintext
+                values = self._message_values(item.message, links[item.message.msgid]).values()
+                if b"\x00" in plaintext or b"\\u0000" in plaintext:  # rare: sanitise
+                    values = map(_sql_text, values)
+                tail = (DONE, None, None, None, None, _jsonb(item.message, plaintext), *values)
             else:
                 # Nothing lost: the encrypted payload stays until it can be processed.
-                row["encrypt_random_key"] = record.get("encrypt_random_key")
-                row["encrypt_chat_msg"] = record.get("encrypt_chat_msg")
-                if item.plaintext:
-                    row["raw_text"] = item.plaintext.decode("utf-8", "replace")
-            rows.append(row)
+                raw_text = item.plaintext.decode("utf-8", "replace") if item.plaintext else None
+                tail = (
+                    item.state,
+                    item.error or None,
+                    record.get("encrypt_random_key"),
+                    record.get("encrypt_chat_msg"),
+                    raw_text,
+                    None,
+                    *_NO_MESSAGE_VALUES,
+                )
+                tail = tuple(map(_sql_text, tail))
+            rows.append((*head, *tail, uid, now, uid, now))
         if not rows:
             return []
-        columns = sorted({key for row in rows for key in row})
-        values = [
-            (*(_sql_text(row.get(column)) for column in columns), uid, now, uid, now)
-            for row in rows
-        ]
         query = (
-            f"INSERT INTO wecom_message ({', '.join(columns)}, "
+            f"INSERT INTO wecom_message ({', '.join(_STORE_COLUMNS)}, "
             "create_uid, create_date, write_uid, write_date) VALUES %s "
             "ON CONFLICT (corp_id, msgid) DO NOTHING RETURNING msgid, id"
         )
-        inserted = dict(
-            execute_values(self.env.cr, query, values, page_size=len(values), fetch=True)
-        )
+        inserted = dict(execute_values(self.env.cr, query, rows, page_size=len(rows), fetch=True))
         stored = [(inserted[m.msgid], m, links[m.msgid]) for m in done if m.msgid in inserted]
         self._attach(corp, stored)
         self.env["wecom.violation"]._scan(corp, stored)
@@ -228,8 +260,9 @@ class WecomMessage(models.Model):
 
     @api.model
     def _message_values(self, message, link):
-        chat_id, _members, _departments = link
-        values = {
+        """The message's own columns (_MESSAGE_COLUMNS, in that order)."""
+        media = message.media
+        return {
             "action": message.action,
             "msgtype": message.msgtype,
             "known_type": message.known,
@@ -240,17 +273,13 @@ class WecomMessage(models.Model):
             "text": message.text or None,
             "revoke_msgid": message.revoke_msgid or None,
             "recalled": False,
-            "conversation_id": chat_id,
+            "conversation_id": link[0],
+            "sdkfileid": media.sdkfileid if media else None,
+            "media_state": "pending" if media else "none",
+            "media_md5": (media.md5sum or None) if media else None,
+            "media_size": media.size if media else None,
+            "media_filename": media.filename if media else None,
         }
-        if message.media:
-            values.update(
-                sdkfileid=message.media.sdkfileid,
-                media_state="pending",
-                media_md5=message.media.md5sum or None,
-                media_size=message.media.size,
-                media_filename=message.media.filename,
-            )
-        return values
 
     @api.model
     def _links_for(self, corp, messages):
@@ -323,11 +352,11 @@ class WecomMessage(models.Model):
         )
         for table, left, right, rows in pairs:
             if rows:
-                execute_values(
-                    cr,
-                    f"INSERT INTO {table} ({left}, {right}) VALUES %s ON CONFLICT DO NOTHING",
-                    list(dict.fromkeys(rows)),
-                    page_size=len(rows),
+                lefts, rights = zip(*dict.fromkeys(rows), strict=True)
+                cr.execute(
+                    f"""INSERT INTO {table} ({left}, {right})
+                        SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING""",
+                    [list(lefts), list(rights)],
                 )
         if stats:
             execute_values(

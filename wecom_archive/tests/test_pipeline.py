@@ -26,7 +26,7 @@ class TestPipeline(WecomCase):
         return self.Message.search([("corp_id", "=", (corp or self.corp).id)], order="seq")
 
     def test_every_type_stored_and_rendered(self):
-        nul = dict(SAMPLES[0], msgid="nul", text={"content": "NUL\u0000 and \x01 control"})
+        nul = dict(SAMPLES[0], msgid="n\u0000ul", text={"content": "NUL\u0000 and \x01 control"})
         raw_control = json.dumps(dict(SAMPLES[0], msgid="ctl", text={"content": "a@b"}))
         raw_control = raw_control.replace("a@b", "a\x01b")  # a raw control character
         lines = [*SAMPLES, nul, raw_control, '{"msgid": "broken", "msgtype": "text", "text": {"con']
@@ -42,7 +42,8 @@ class TestPipeline(WecomCase):
             for word in words:
                 self.assertIn(word, by_type[msgtype].text, msgtype)
         self.assertEqual(by_type["text"].body, SAMPLES[0])
-        odd = messages.filtered(lambda m: m.msgid == "nul")
+        odd = messages.filtered(lambda m: m.msgid == "nul")  # PostgreSQL text holds no NUL
+        self.assertEqual(odd.sender, SAMPLES[0]["from"])
         self.assertEqual(odd.text, "NUL and \x01 control")
         self.assertEqual(odd.body["text"]["content"], "NUL and \x01 control")
         control = messages.filtered(lambda m: m.msgid == "ctl")
@@ -58,6 +59,7 @@ class TestPipeline(WecomCase):
         self.assertIn("malformed JSON", broken.error)
         self.assertTrue(broken.raw_text.startswith('{"msgid": "broken"'))
         self.assertTrue(broken.encrypt_chat_msg, "the encrypted payload is kept")
+        self.assertEqual((broken.media_state, broken.recalled), ("none", False))
         # The recall marks its target; consent: the latest of agree/disagree wins.
         self.assertTrue(by_type["text"].recalled)
         contact = self.env["wecom.contact"].search([("external_userid", "=", CUSTOMER)])
