@@ -1,11 +1,15 @@
 import base64
 import hashlib
 import json
+import os
 from datetime import datetime, timedelta
+
+from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
 from ..lib.tests.samples import CUSTOMER, EXPECTED_TEXT, MEMBER, ROOM, SAMPLES
 from ..native.errors import SdkNotTrustedError
@@ -105,6 +109,19 @@ class TestPipeline(WecomCase):
         # An empty answer never moves the cursor back.
         self.corp._pull()
         self.assertEqual(self.corp.seq, 10)
+
+    def test_decryption_processes_setting(self):
+        """0 uses every core; a smaller number leaves cores to the web workers."""
+        with self.corp._decryptor() as decryptor:
+            self.assertEqual(len(decryptor._workers), os.cpu_count())
+        self.corp.decrypt_processes = 1
+        with self.corp._decryptor() as decryptor:
+            self.assertEqual(len(decryptor._workers), 1)
+        self.build_corpus(SAMPLES[:10])
+        self.assertEqual(self.corp._pull(), 10)
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.cr.savepoint():
+            self.corp.decrypt_processes = -1
+            self.corp.flush_recordset()
 
     def test_missing_key_version_waits_then_decrypts(self):
         lines = [
