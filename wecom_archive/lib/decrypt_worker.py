@@ -17,6 +17,7 @@ wecom_archive.lib.decrypt_worker``: it never imports Odoo.
 import contextlib
 import marshal
 import queue
+import resource
 import struct
 import sys
 import threading
@@ -93,7 +94,17 @@ def serve(stdin, stdout):
         write_frame(stdout, decrypt_records(lib, keys, items))
 
 
+def lift_inherited_cpu_limit():
+    """Odoo's prefork workers cap their own CPU time per request with RLIMIT_CPU
+    (limit_time_cpu), and a child process inherits that cap. A decryption worker serves a
+    whole pull, bounded by the pull's time budget and ended with it (EOF on stdin), and
+    is the part that spends the CPU: the cap meant for the request would kill it midway."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+
+
 def main():
+    lift_inherited_cpu_limit()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the protocol
     with contextlib.suppress(BrokenPipeError, EOFError):  # the parent has gone

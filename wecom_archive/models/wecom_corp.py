@@ -288,7 +288,9 @@ class WecomCorp(models.Model):
         """The "Pull Now" button."""
         self.ensure_one()
         try:
-            stored = self._pull(time_budget=60)
+            # Within the real-time limit Odoo puts on a request (limit_time_real).
+            limit = config["limit_time_real"]
+            stored = self._pull(time_budget=min(60, 0.5 * limit) if limit else 60)
         except SdkError as error:
             raise UserError(self._sdk_error_message(error)) from None
         if stored is None:
@@ -302,12 +304,27 @@ class WecomCorp(models.Model):
         }
 
     @api.model
+    def _cron_time_budget(self):
+        """Seconds a scheduled pull may take: 240 at most, and well within the real-time
+        limit Odoo puts on crons (limit_time_real_cron; -1: limit_time_real; 0: none),
+        past which the server kills the cron's worker."""
+        limit = config["limit_time_real_cron"]
+        if limit is not None and limit < 0:
+            limit = config["limit_time_real"]
+        return min(240, 0.75 * limit) if limit else 240
+
+    @api.model
     def _cron_pull(self):
+        """Pull every corp, sharing the time budget: a corp with a long backlog takes its
+        share and the job runs again at once (``_pull`` triggers it), so no corp waits
+        for another to catch up."""
         corps = self.search([])
+        deadline = time.monotonic() + self._cron_time_budget()
         for index, corp in enumerate(corps):
+            share = (deadline - time.monotonic()) / (len(corps) - index)
             # A failure is recorded in last_error, where the lag alarm finds it.
             with contextlib.suppress(SdkError):
-                corp._pull(time_budget=240)
+                corp._pull(time_budget=max(share, 1))
             self.env["ir.cron"]._notify_progress(done=index + 1, remaining=len(corps) - index - 1)
 
     @api.model

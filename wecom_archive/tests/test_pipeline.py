@@ -2,14 +2,16 @@ import base64
 import hashlib
 import json
 import os
+import time
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import config, mute_logger
 
 from ..lib.tests.samples import CUSTOMER, EXPECTED_TEXT, MEMBER, ROOM, SAMPLES
 from ..native.errors import SdkNotTrustedError
@@ -122,6 +124,39 @@ class TestPipeline(WecomCase):
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.cr.savepoint():
             self.corp.decrypt_processes = -1
             self.corp.flush_recordset()
+
+    def test_scheduled_pull_stays_within_odoo_time_limits(self):
+        """Odoo kills a cron past limit_time_real_cron (-1: limit_time_real; 0: never)."""
+        Corp = self.env["wecom.corp"]
+        for cron_limit, real_limit, budget in (
+            (-1, 120, 90),
+            (0, 120, 240),
+            (1000, 120, 240),
+            (20, 120, 15),
+            (-1, 0, 240),
+        ):
+            limits = {"limit_time_real_cron": cron_limit, "limit_time_real": real_limit}
+            with patch.dict(config.options, limits):
+                self.assertEqual(Corp._cron_time_budget(), budget, limits)
+        # Every corp gets its share of what is left (time a corp does not use passes to
+        # the next): a long backlog does not starve the others, and all ends in time.
+        Corp.create({"name": "Second", "corpid": "wwsecondcorp0001", "secret": self.secret})
+        budgets, ends = [], []
+
+        def pull(corp, time_budget=None, max_batches=None):
+            budgets.append(time_budget)
+            ends.append(time.monotonic() + time_budget)
+            return 0
+
+        limits = {"limit_time_real_cron": 40, "limit_time_real": 120}
+        with patch.object(type(Corp), "_pull", pull), patch.dict(config.options, limits):
+            Corp._cron_pull()
+        finished = time.monotonic()
+        corps = Corp.search([])
+        self.assertEqual(len(budgets), len(corps))
+        self.assertGreater(len(corps), 1)
+        self.assertAlmostEqual(budgets[0], 30 / len(corps), delta=1)
+        self.assertLessEqual(max(ends), finished + 30)
 
     def test_missing_key_version_waits_then_decrypts(self):
         lines = [

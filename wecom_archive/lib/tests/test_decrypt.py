@@ -125,6 +125,34 @@ def test_workers_stop_with_the_decryptor(records, key_pairs, sdk_lib_path):
     assert all(process.poll() is not None for process in processes)
 
 
+def test_workers_lift_the_cpu_cap_they_inherit(key_pairs, sdk_lib_path):
+    """Odoo's prefork worker caps its CPU per request (RLIMIT_CPU); the decryption workers
+    a pull starts must not die of that cap halfway through the pull."""
+    probe = f"""
+import json, resource, sys
+from wecom_archive.lib.decrypt import Decryptor
+used = resource.getrusage(resource.RUSAGE_SELF)
+soft = int(used.ru_utime + used.ru_stime) + 60
+resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+with Decryptor({sdk_lib_path!r}, {{1: sys.stdin.read()}}, workers=1) as decryptor:
+    limits = open(f"/proc/{{decryptor._workers[0].process.pid}}/limits").read()
+cpu = [line.split()[3:5] for line in limits.splitlines() if line.startswith("Max cpu")]
+print(json.dumps({{"soft": soft, "worker": cpu[0]}}))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        input=key_pairs[1][0],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answer = json.loads(out.stdout)
+    assert answer["soft"] < 1000, "the probe itself runs capped"
+    soft_limit, hard_limit = answer["worker"]
+    assert soft_limit == hard_limit
+
+
 def test_worker_never_imports_odoo():
     probe = (
         "import sys, wecom_archive.lib.decrypt_worker; "
