@@ -305,8 +305,8 @@ class WecomCorp(models.Model):
 
     @api.model
     def _cron_time_budget(self):
-        """Seconds a scheduled pull may take: 240 at most, and well within the real-time
-        limit Odoo puts on crons (limit_time_real_cron; -1: limit_time_real; 0: none),
+        """Seconds a scheduled job of the pipeline may take: 240 at most, and well within
+        the real-time limit Odoo puts on crons (limit_time_real_cron; -1: limit_time_real; 0: none),
         past which the server kills the cron's worker."""
         limit = config["limit_time_real_cron"]
         if limit is not None and limit < 0:

@@ -641,9 +641,11 @@ class WecomMessage(models.Model):
         _logger.debug("media of message %s: %s bytes", self.id, size)
 
     @api.model
-    def _cron_download_media(self, time_budget=240):
-        """Download pending media, one message per transaction (SKIP LOCKED: workers share)."""
-        deadline = time.monotonic() + time_budget
+    def _cron_download_media(self, time_budget=None):
+        """Download pending media, one message per transaction (SKIP LOCKED: workers share),
+        within Odoo's time limit for crons."""
+        budget = time_budget or self.env["wecom.corp"]._cron_time_budget()
+        deadline = time.monotonic() + budget
         for corp in self.env["wecom.corp"].search([]):
             try:
                 client = corp._sdk_client()

@@ -92,8 +92,10 @@ class WecomRescan(models.Model):
         return True
 
     @api.model
-    def _cron_rescan(self, time_budget=240, size=BATCH):
-        deadline = time.monotonic() + time_budget
+    def _cron_rescan(self, time_budget=None, size=BATCH):
+        """Rescan batch by batch within Odoo's time limit for crons, resuming at the cursor."""
+        budget = time_budget or self.env["wecom.corp"]._cron_time_budget()
+        deadline = time.monotonic() + budget
         cron = self.env["ir.cron"]
         for job in self.search([("state", "!=", "done")], order="id"):
             while time.monotonic() < deadline and job._run_batch(size):
