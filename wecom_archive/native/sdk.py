@@ -250,10 +250,22 @@ class SdkClient:
             raise SdkRetryableError(
                 10002, "GetChatData answer is not JSON", call="GetChatData"
             ) from None
+        if not isinstance(answer, dict):
+            raise SdkRetryableError(
+                10002, "GetChatData answer is not an object", call="GetChatData"
+            )
         errcode = answer.get("errcode", 0)
         if errcode:
             raise sdk_error(errcode, answer.get("errmsg", ""), call="GetChatData")
-        return answer.get("chatdata") or []
+        records = answer.get("chatdata") or []
+        # The seq is the pull's cursor: an answer without one for every record is unusable.
+        if not isinstance(records, list) or not all(
+            isinstance(r, dict) and type(r.get("seq")) is int for r in records
+        ):
+            raise SdkRetryableError(
+                10002, "GetChatData answer has a record without an integer seq", call="GetChatData"
+            )
+        return records
 
     def decrypt(self, random_key, encrypt_chat_msg):
         """DecryptData: the plaintext bytes of one message, given its decrypted random key."""

@@ -99,6 +99,17 @@ def test_answer_without_chatdata_is_nothing_new(corpus, client):
     assert len(client.get_chat_data(0, 10)) == 1
 
 
+def test_record_without_integer_seq_is_a_parse_error(corpus, client):
+    corpus.build([text_message(1)])
+    with open(os.path.join(corpus.dir, "chatdata.jsonl"), "a", encoding="utf-8") as chat:
+        chat.write('{"seq":2.5,"msgid":"odd","publickey_ver":1}\n')
+    with pytest.raises(SdkRetryableError) as caught:
+        client.get_chat_data(0, 10)
+    assert caught.value.code == 10002
+    assert "integer seq" in caught.value.detail
+    assert len(client.get_chat_data(0, 1)) == 1, "the records before it still come"
+
+
 def test_limit_over_1000_rejected(corpus, client):
     corpus.build([text_message(1)])
     with pytest.raises(SdkError) as caught:
