@@ -252,6 +252,12 @@ class Prefetcher:
         self._next = seq
 
     def _run(self, seq, out, stop):
+        try:
+            self._read_ahead(seq, out, stop)
+        except Exception as error:  # a bug here must reach the caller, not hang it
+            self._put(out, stop, (error, None, None))
+
+    def _read_ahead(self, seq, out, stop):
         in_flight = collections.deque()  # (records, futures) handed to the workers
 
         def deliver():

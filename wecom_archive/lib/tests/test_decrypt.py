@@ -240,3 +240,13 @@ def test_prefetcher_hands_over_read_errors_after_the_good_batches(records, key_p
                 prefetcher.batch(records[79]["seq"])
             reader.fail_after = None  # the cause is fixed: the next call reads again
             assert prefetcher.batch(records[79]["seq"])[0] == records[80:120]
+
+
+def test_prefetcher_hands_over_its_own_failures(key_pairs, sdk_lib_path):
+    """Records it cannot follow (no seq) fail the caller's call instead of hanging it."""
+    with (
+        Decryptor(sdk_lib_path, pems(key_pairs, 1), workers=1) as decryptor,
+        Prefetcher(lambda seq: [{"msgid": "a"}, {"msgid": "b"}], decryptor, 2) as prefetcher,
+        pytest.raises(KeyError),
+    ):
+        prefetcher.batch(0)
