@@ -288,9 +288,7 @@ class WecomCorp(models.Model):
         """The "Pull Now" button."""
         self.ensure_one()
         try:
-            # Within the real-time limit Odoo puts on a request (limit_time_real).
-            limit = config["limit_time_real"]
-            stored = self._pull(time_budget=min(60, 0.5 * limit) if limit else 60)
+            stored = self._pull(time_budget=self._time_budget(60, config["limit_time_real"]))
         except SdkError as error:
             raise UserError(self._sdk_error_message(error)) from None
         if stored is None:
@@ -304,14 +302,22 @@ class WecomCorp(models.Model):
         }
 
     @api.model
+    def _time_budget(self, cap, real_limit):
+        """Seconds a pipeline run may take: at most ``cap``, and well within the limits
+        Odoo's prefork workers enforce by killing the run: ``real_limit`` of wall time and
+        limit_time_cpu of the worker's own CPU (a run's Python takes at most one core; the
+        decryption processes are not counted). A limit of 0 means none."""
+        limits = [cap, 0.75 * (real_limit or 0), 0.75 * (config["limit_time_cpu"] or 0)]
+        return min(limit for limit in limits if limit > 0)
+
+    @api.model
     def _cron_time_budget(self):
-        """Seconds a scheduled job of the pipeline may take: 240 at most, and well within
-        the real-time limit Odoo puts on crons (limit_time_real_cron; -1: limit_time_real; 0: none),
-        past which the server kills the cron's worker."""
-        limit = config["limit_time_real_cron"]
-        if limit is not None and limit < 0:
-            limit = config["limit_time_real"]
-        return min(240, 0.75 * limit) if limit else 240
+        """The budget of a scheduled run: 240 s at most, within the cron limits
+        (limit_time_real_cron; -1: limit_time_real)."""
+        real_limit = config["limit_time_real_cron"]
+        if real_limit is not None and real_limit < 0:
+            real_limit = config["limit_time_real"]
+        return self._time_budget(240, real_limit)
 
     @api.model
     def _cron_pull(self):

@@ -126,18 +126,28 @@ class TestPipeline(WecomCase):
             self.corp.flush_recordset()
 
     def test_scheduled_pull_stays_within_odoo_time_limits(self):
-        """Odoo kills a cron past limit_time_real_cron (-1: limit_time_real; 0: never)."""
+        """Odoo kills a cron past limit_time_real_cron (-1: limit_time_real; 0: never) or
+        past limit_time_cpu of its own CPU."""
         Corp = self.env["wecom.corp"]
-        for cron_limit, real_limit, budget in (
-            (-1, 120, 90),
-            (0, 120, 240),
-            (1000, 120, 240),
-            (20, 120, 15),
-            (-1, 0, 240),
+        for cron_limit, real_limit, cpu_limit, budget in (
+            (-1, 120, 0, 90),
+            (-1, 120, 60, 45),
+            (0, 120, 0, 240),
+            (0, 120, 400, 240),
+            (1000, 120, 0, 240),
+            (20, 120, 60, 15),
+            (-1, 0, 0, 240),
         ):
-            limits = {"limit_time_real_cron": cron_limit, "limit_time_real": real_limit}
+            limits = {
+                "limit_time_real_cron": cron_limit,
+                "limit_time_real": real_limit,
+                "limit_time_cpu": cpu_limit,
+            }
             with patch.dict(config.options, limits):
                 self.assertEqual(Corp._cron_time_budget(), budget, limits)
+        limits = {"limit_time_real": 30, "limit_time_cpu": 60}
+        with patch.dict(config.options, limits):  # the button: a request's limits
+            self.assertEqual(Corp._time_budget(60, config["limit_time_real"]), 22.5)
         # Every corp gets its share of what is left (time a corp does not use passes to
         # the next): a long backlog does not starve the others, and all ends in time.
         Corp.create({"name": "Second", "corpid": "wwsecondcorp0001", "secret": self.secret})
@@ -148,7 +158,7 @@ class TestPipeline(WecomCase):
             ends.append(time.monotonic() + time_budget)
             return 0
 
-        limits = {"limit_time_real_cron": 40, "limit_time_real": 120}
+        limits = {"limit_time_real_cron": 40, "limit_time_real": 120, "limit_time_cpu": 0}
         with patch.object(type(Corp), "_pull", pull), patch.dict(config.options, limits):
             Corp._cron_pull()
         finished = time.monotonic()
