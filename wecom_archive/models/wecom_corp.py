@@ -1,5 +1,6 @@
 import contextlib
 import logging
+import resource
 import time
 from datetime import timedelta
 
@@ -209,7 +210,7 @@ class WecomCorp(models.Model):
         """
         self.ensure_one()
         self.env.flush_all()  # the pipeline reads and writes with SQL
-        deadline = time.monotonic() + time_budget if time_budget else None
+        deadline = None if time_budget is None else time.monotonic() + time_budget
         stored = batches = 0
         batch_size = self.batch_size
         try:
@@ -303,12 +304,19 @@ class WecomCorp(models.Model):
 
     @api.model
     def _time_budget(self, cap, real_limit):
-        """Seconds a pipeline run may take: at most ``cap``, and well within the limits
-        Odoo's prefork workers enforce by killing the run: ``real_limit`` of wall time and
-        limit_time_cpu of the worker's own CPU (a run's Python takes at most one core; the
-        decryption processes are not counted). A limit of 0 means none."""
-        limits = [cap, 0.75 * (real_limit or 0), 0.75 * (config["limit_time_cpu"] or 0)]
-        return min(limit for limit in limits if limit > 0)
+        """Seconds a pipeline run may take: at most ``cap``, and well within
+        the limits Odoo's prefork workers enforce by killing the run: ``real_limit`` of wall
+        time (0: none), and the worker's own CPU time left under the RLIMIT_CPU cap that
+        limit_time_cpu sets for everything the worker runs in one go (a run's Python takes
+        at most one core; the decryption processes are not counted)."""
+        limits = [cap]
+        if real_limit:
+            limits.append(0.75 * real_limit)
+        soft, _hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if soft != resource.RLIM_INFINITY:
+            used = resource.getrusage(resource.RUSAGE_SELF)
+            limits.append(0.75 * (soft - used.ru_utime - used.ru_stime))
+        return max(min(limits), 0.0)
 
     @api.model
     def _cron_time_budget(self):
@@ -330,7 +338,7 @@ class WecomCorp(models.Model):
             share = (deadline - time.monotonic()) / (len(corps) - index)
             # A failure is recorded in last_error, where the lag alarm finds it.
             with contextlib.suppress(SdkError):
-                corp._pull(time_budget=max(share, 1))
+                corp._pull(time_budget=max(share, 0))
             self.env["ir.cron"]._notify_progress(done=index + 1, remaining=len(corps) - index - 1)
 
     @api.model

@@ -644,7 +644,7 @@ class WecomMessage(models.Model):
     def _cron_download_media(self, time_budget=None):
         """Download pending media, one message per transaction (SKIP LOCKED: workers share),
         within Odoo's time limit for crons."""
-        budget = time_budget or self.env["wecom.corp"]._cron_time_budget()
+        budget = self.env["wecom.corp"]._cron_time_budget() if time_budget is None else time_budget
         deadline = time.monotonic() + budget
         for corp in self.env["wecom.corp"].search([]):
             try:

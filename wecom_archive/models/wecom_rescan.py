@@ -94,7 +94,7 @@ class WecomRescan(models.Model):
     @api.model
     def _cron_rescan(self, time_budget=None, size=BATCH):
         """Rescan batch by batch within Odoo's time limit for crons, resuming at the cursor."""
-        budget = time_budget or self.env["wecom.corp"]._cron_time_budget()
+        budget = self.env["wecom.corp"]._cron_time_budget() if time_budget is None else time_budget
         deadline = time.monotonic() + budget
         cron = self.env["ir.cron"]
         for job in self.search([("state", "!=", "done")], order="id"):
