@@ -25,9 +25,10 @@ API_PID=$!
 trap 'kill "$API_PID" 2>/dev/null || true' EXIT
 export WECOM_DEMO_API_URL="http://127.0.0.1:$API_PORT/cgi-bin"
 
-echo "==> creating database $DB with the addon and its demo data"
+echo "==> creating database $DB with the addon, Employees (hr) and their demo data"
 dropdb --if-exists "$DB"
-odoo "${ODOO_ARGS[@]}" -i wecom_archive --load-language=zh_CN --stop-after-init \
+# hr too: the bridge wecom_archive_hr installs itself and links members to employees.
+odoo "${ODOO_ARGS[@]}" -i wecom_archive,hr --load-language=zh_CN --stop-after-init \
     --http-port="$PORT" --log-level=warn
 
 echo "==> configuring the demo corp against the fake SDK and the fake server API"

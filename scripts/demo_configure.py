@@ -32,3 +32,9 @@ print(
     f"directory synced: {corp.member_count} members, {corp.contact_count} customers, "
     f"{corp.group_count} group chats"
 )
+# The HR bridge (wecom_archive_hr, installed with hr): every archived member gets an employee.
+members = env["wecom.member"].search([("corp_id", "=", corp.id), ("archive_status", "!=", "none")])
+for member in members.filtered(lambda m: not m.employee_id):
+    member.action_create_employee()
+env.cr.commit()
+print(f"{len(members)} archived members linked to HR employees")
