@@ -1,11 +1,13 @@
 import contextlib
 import logging
 import resource
+import threading
 import time
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.service.server import SLEEP_INTERVAL
 from odoo.tools import config
 
 from ..lib.crypto import InvalidKeyError, load_private_key
@@ -303,29 +305,38 @@ class WecomCorp(models.Model):
         }
 
     @api.model
-    def _time_budget(self, cap, real_limit):
-        """Seconds a pipeline run may take: at most ``cap``, and well within
-        the limits Odoo's prefork workers enforce by killing the run: ``real_limit`` of wall
-        time (0: none), and the worker's own CPU time left under the RLIMIT_CPU cap that
-        limit_time_cpu sets for everything the worker runs in one go (a run's Python takes
-        at most one core; the decryption processes are not counted)."""
-        limits = [cap]
+    def _time_budget(self, cap, real_limit, share=1.0, sleep_allowance=0):
+        """Seconds a pipeline run may take: at most ``cap``, and ``share`` of 3/4 of what
+        is left of the limits Odoo enforces by killing the run:
+
+        - ``real_limit`` seconds of wall time (0: none), counted from the start of the
+          request or cron round when Odoo records it (threaded server), else less
+          ``sleep_allowance`` (a prefork cron worker's watchdog counts its sleep too);
+        - the CPU time left under the process's RLIMIT_CPU cap, which a prefork worker sets
+          from limit_time_cpu for everything one round runs (a run's Python takes at most
+          one core; the decryption processes do not count).
+        """
+        left = []
         if real_limit:
-            limits.append(0.75 * real_limit)
+            started = getattr(threading.current_thread(), "start_time", None)
+            left.append(real_limit - (time.time() - started if started else sleep_allowance))
         soft, _hard = resource.getrlimit(resource.RLIMIT_CPU)
         if soft != resource.RLIM_INFINITY:
             used = resource.getrusage(resource.RUSAGE_SELF)
-            limits.append(0.75 * (soft - used.ru_utime - used.ru_stime))
-        return max(min(limits), 0.0)
+            left.append(soft - used.ru_utime - used.ru_stime)
+        return max(min([cap, *(0.75 * share * seconds for seconds in left)]), 0.0)
 
     @api.model
-    def _cron_time_budget(self):
-        """The budget of a scheduled run: 240 s at most, within the cron limits
-        (limit_time_real_cron; -1: limit_time_real)."""
+    def _cron_time_budget(self, share):
+        """The budget of a scheduled job, 240 s at most, within the cron limits
+        (limit_time_real_cron; -1: limit_time_real). The pull, media and rescan jobs can
+        run in one round: they take 1/2, 1/4 and 1/4 of it; a job stopped by its budget
+        triggers itself again for the next round."""
         real_limit = config["limit_time_real_cron"]
         if real_limit is not None and real_limit < 0:
             real_limit = config["limit_time_real"]
-        return self._time_budget(240, real_limit)
+        allowance = SLEEP_INTERVAL + 10 if config["workers"] else 0
+        return self._time_budget(240, real_limit, share, allowance)
 
     @api.model
     def _cron_pull(self):
@@ -333,7 +344,7 @@ class WecomCorp(models.Model):
         share and the job runs again at once (``_pull`` triggers it), so no corp waits
         for another to catch up."""
         corps = self.search([])
-        deadline = time.monotonic() + self._cron_time_budget()
+        deadline = time.monotonic() + self._cron_time_budget(share=1 / 2)
         for index, corp in enumerate(corps):
             share = (deadline - time.monotonic()) / (len(corps) - index)
             # A failure is recorded in last_error, where the lag alarm finds it.

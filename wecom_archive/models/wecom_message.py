@@ -644,8 +644,9 @@ class WecomMessage(models.Model):
     def _cron_download_media(self, time_budget=None):
         """Download pending media, one message per transaction (SKIP LOCKED: workers share),
         within Odoo's time limit for crons."""
-        budget = self.env["wecom.corp"]._cron_time_budget() if time_budget is None else time_budget
-        deadline = time.monotonic() + budget
+        if time_budget is None:
+            time_budget = self.env["wecom.corp"]._cron_time_budget(share=1 / 4)
+        deadline = time.monotonic() + time_budget
         for corp in self.env["wecom.corp"].search([]):
             try:
                 client = corp._sdk_client()

@@ -3,6 +3,7 @@ import hashlib
 import json
 import os
 import resource
+import threading
 import time
 from datetime import datetime, timedelta
 from unittest.mock import patch
@@ -130,24 +131,41 @@ class TestPipeline(WecomCase):
         """Odoo kills a cron past limit_time_real_cron (-1: limit_time_real; 0: never) or
         past the CPU cap (RLIMIT_CPU) a prefork worker sets from limit_time_cpu."""
         Corp = self.env["wecom.corp"]
-        for cron_limit, real_limit, budget in (
-            (-1, 120, 90),
-            (0, 120, 240),
-            (1000, 120, 240),
-            (20, 120, 15),
-            (-1, 0, 240),
+        for cron_limit, real_limit, workers, share, budget in (
+            (-1, 120, 0, 1, 90),
+            (-1, 120, 0, 1 / 2, 45),
+            (0, 120, 0, 1, 240),
+            (1000, 120, 0, 1, 240),
+            (20, 120, 0, 1, 15),
+            (-1, 0, 0, 1, 240),
+            # prefork: the worker's watchdog also counts its sleep (60 s + up to 10) first
+            (-1, 120, 2, 1, 37.5),
+            (-1, 120, 2, 1 / 4, 9.375),
+            (30, 120, 2, 1, 0),
         ):
-            limits = {"limit_time_real_cron": cron_limit, "limit_time_real": real_limit}
+            limits = {
+                "limit_time_real_cron": cron_limit,
+                "limit_time_real": real_limit,
+                "workers": workers,
+            }
             with patch.dict(config.options, limits):
-                self.assertEqual(Corp._cron_time_budget(), budget, limits)
+                self.assertEqual(Corp._cron_time_budget(share), budget, limits)
         with patch.dict(config.options, {"limit_time_real": 30}):  # the button's limits
             self.assertEqual(Corp._time_budget(60, config["limit_time_real"]), 22.5)
+            # In a threaded server, time is counted from the start of the request or round.
+            thread = threading.current_thread()
+            thread.start_time = time.time() - 10
+            try:
+                budget = Corp._time_budget(60, config["limit_time_real"])
+            finally:
+                del thread.start_time
+            self.assertAlmostEqual(budget, 15, delta=0.5)
         # Under a CPU cap, as in a prefork worker: 3/4 of the CPU time this process has left.
         cap = resource.getrlimit(resource.RLIMIT_CPU)
         used = resource.getrusage(resource.RUSAGE_SELF)
         resource.setrlimit(resource.RLIMIT_CPU, (int(used.ru_utime + used.ru_stime) + 41, cap[1]))
         try:
-            self.assertAlmostEqual(Corp._cron_time_budget(), 30, delta=1)
+            self.assertAlmostEqual(Corp._cron_time_budget(1), 30, delta=1)
         finally:
             resource.setrlimit(resource.RLIMIT_CPU, cap)
         # Every corp gets its share of what is left (time a corp does not use passes to
@@ -167,8 +185,8 @@ class TestPipeline(WecomCase):
         corps = Corp.search([])
         self.assertEqual(len(budgets), len(corps))
         self.assertGreater(len(corps), 1)
-        self.assertAlmostEqual(budgets[0], 30 / len(corps), delta=1)
-        self.assertLessEqual(max(ends), finished + 30)
+        self.assertAlmostEqual(budgets[0], 15 / len(corps), delta=1)
+        self.assertLessEqual(max(ends), finished + 15)  # 1/2 of 3/4 of 40 s
 
     def test_missing_key_version_waits_then_decrypts(self):
         lines = [

@@ -213,6 +213,11 @@ class TestViolations(WecomCase):
         job = self.env["wecom.rescan"].create({"rule_ids": [(6, 0, rule.ids)]})
         self.assertTrue(job._run_batch(size=2))  # two messages, then "stopped" here
         self.assertEqual((job.state, job.scanned, job.found), ("running", 2, 2))
+        # No time left in this round: nothing scanned, the job runs again in the next one.
+        self.env["wecom.rescan"]._cron_rescan(time_budget=0, size=2)
+        self.assertEqual(job.scanned, 2)
+        rescan_cron = self.env.ref("wecom_archive.ir_cron_wecom_rescan")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", rescan_cron.id)]))
         self.env["wecom.rescan"]._cron_rescan(time_budget=30, size=2)  # resumes at the cursor
         self.assertEqual((job.state, job.scanned, job.found), ("done", 5, 5))
         again = self.env["wecom.rescan"].create({"rule_ids": [(6, 0, rule.ids)]})
