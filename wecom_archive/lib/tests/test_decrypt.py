@@ -20,27 +20,14 @@ from wecom_archive.lib.decrypt import (
 )
 from wecom_archive.native.errors import DecryptWorkerError, SdkRetryableError
 from wecom_archive.native.sdk import SdkClient
-from wecom_archive.native.tests.conftest import CORPID, ROOT, SECRET
-
-
-def text(n):
-    return {
-        "msgid": f"msg{n:06d}",
-        "action": "send",
-        "from": "wangmingle",
-        "tolist": ["wmCustomer01"],
-        "roomid": "",
-        "msgtime": 1613263768356 + n * 1000,
-        "msgtype": "text",
-        "text": {"content": f"第{n}条消息"},
-    }
+from wecom_archive.native.tests.conftest import CORPID, ROOT, SECRET, text_message
 
 
 @pytest.fixture
 def records(corpus, sdk_lib_path):
     """200 wire records: key versions 1 and 2, one malformed JSON line."""
     lines = [
-        f"{1 + n % 2}\t" + json.dumps(text(n), ensure_ascii=False) for n in range(200)
+        f"{1 + n % 2}\t" + json.dumps(text_message(n), ensure_ascii=False) for n in range(200)
     ]  # ``<version>\t<payload>``: encrypted with that key version
     lines[57] = '2\t{"msgid": "broken", "msgtype": "text", '
     corpus.build(lines, versions=(1, 2))

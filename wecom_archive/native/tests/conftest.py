@@ -12,6 +12,20 @@ CORPID = "wwpytest00000001"
 SECRET = "pytest-secret"
 
 
+def text_message(n, content=None):
+    """Text message number ``n`` of the test corpora."""
+    return {
+        "msgid": f"msg{n:06d}",
+        "action": "send",
+        "from": "wangmingle",
+        "tolist": ["wmCustomer01"],
+        "roomid": "",
+        "msgtime": 1613263768356 + n * 1000,
+        "msgtype": "text",
+        "text": {"content": content or f"第{n}条消息"},
+    }
+
+
 @pytest.fixture(scope="session")
 def sdk_lib_path():
     """The compiled fake SDK; its absence fails (never skips) the tests."""

@@ -21,20 +21,7 @@ from wecom_archive.native.errors import (
 )
 from wecom_archive.native.sdk import CHUNK_SIZE, SdkClient, load_library, with_retry
 
-from .conftest import CORPID, SECRET
-
-
-def text_message(n, content=None):
-    return {
-        "msgid": f"msg{n:06d}",
-        "action": "send",
-        "from": "wangmingle",
-        "tolist": ["wmCustomer01"],
-        "roomid": "",
-        "msgtime": 1613263768356 + n * 1000,
-        "msgtype": "text",
-        "text": {"content": content or f"第{n}条消息"},
-    }
+from .conftest import CORPID, SECRET, text_message
 
 
 @pytest.fixture
