@@ -21,7 +21,16 @@ from ..native.errors import DecryptWorkerError
 from .decrypt_worker import DECRYPT_ERROR, DONE, NO_KEY, PARSE_ERROR, read_frame, write_frame
 from .normalize import Message, MessageParseError, normalize, parse
 
-__all__ = ["DECRYPT_ERROR", "DONE", "NO_KEY", "PARSE_ERROR", "Decrypted", "Decryptor"]
+__all__ = [
+    "DECRYPT_ERROR",
+    "DONE",
+    "NO_KEY",
+    "PARSE_ERROR",
+    "Decrypted",
+    "Decryptor",
+    "Prefetcher",
+    "wire_msgid",
+]
 
 # The directory holding the wecom_archive package: workers import its Odoo-free core.
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
