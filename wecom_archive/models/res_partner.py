@@ -30,12 +30,9 @@ class ResPartner(models.Model):
     def action_view_wecom_conversations(self):
         """The partner form's button: this CRM contact's archived WeCom chats."""
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "wecom_archive.wecom_conversation_action"
+        return self.env["wecom.conversation"]._action_open(
+            [("contact_id.partner_id", "=", self.id)]
         )
-        action["domain"] = [("contact_id.partner_id", "=", self.id)]
-        action["context"] = {}
-        return action
 
     def action_wecom_link_contact(self):
         """A suggestion's "Link" button on the customer form (the customer is in context)."""

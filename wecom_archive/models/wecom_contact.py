@@ -139,12 +139,7 @@ class WecomContact(models.Model):
 
     def action_view_conversations(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "wecom_archive.wecom_conversation_action"
-        )
-        action["domain"] = [("contact_id", "=", self.id)]
-        action["context"] = {}
-        return action
+        return self.env["wecom.conversation"]._action_open([("contact_id", "=", self.id)])
 
 
 class WecomContactFollow(models.Model):

@@ -43,3 +43,14 @@ class WecomConversation(models.Model):
                 if chat.contact_id:
                     names.append(chat.contact_id.display_name)
                 chat.display_name = " ↔ ".join(names) or chat.key
+
+    @api.model
+    def _action_open(self, domain):
+        """The chats list restricted to ``domain``: the "Archived Chats" buttons of
+        customers, partners and employees."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "wecom_archive.wecom_conversation_action"
+        )
+        action["domain"] = domain
+        action["context"] = {}
+        return action

@@ -16,20 +16,21 @@ class WecomEmployeeChats(models.AbstractModel):
     )
 
     def _compute_wecom_conversation_count(self):
-        Conversation = self.env["wecom.conversation"]
+        # One search for all the employees; a chat between two members of one employee
+        # counts once.
+        counts = dict.fromkeys(self.ids, 0)
+        chats = self.env["wecom.conversation"].search([("member_ids.employee_id", "in", self.ids)])
+        for chat in chats:
+            for employee_id in set(chat.member_ids.employee_id.ids) & counts.keys():
+                counts[employee_id] += 1
         for employee in self:
-            employee.wecom_conversation_count = Conversation.search_count(
-                [("member_ids.employee_id", "=", employee.id)]
-            )
+            employee.wecom_conversation_count = counts.get(employee.id, 0)
 
     def action_view_wecom_conversations(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "wecom_archive.wecom_conversation_action"
+        return self.env["wecom.conversation"]._action_open(
+            [("member_ids.employee_id", "=", self.id)]
         )
-        action["domain"] = [("member_ids.employee_id", "=", self.id)]
-        action["context"] = {}
-        return action
 
 
 class HrEmployee(models.Model):

@@ -75,6 +75,18 @@ class TestEmployeeLink(SyncCase):
         self.assertEqual(
             self.env["wecom.conversation"].with_user(admin).search(action["domain"]), chats
         )
+        # Computed for several employees at once; an employee linked to both members of
+        # a chat counts it once.
+        other = self.member(self.by_user["userid"])
+        other_employee = self.employee(self.by_user["name"])
+        other.employee_id = other_employee
+        both = self.env["hr.employee"].browse([employee.id, other_employee.id]).with_user(admin)
+        other_chats = self.env["wecom.conversation"].search([("member_ids", "in", other.ids)])
+        self.assertEqual(both.mapped("wecom_conversation_count"), [len(chats), len(other_chats)])
+        other.employee_id = employee
+        employee.invalidate_recordset()
+        self.assertEqual(as_admin.wecom_conversation_count, len(chats | other_chats))
+        other.employee_id = other_employee
         # An archive admin of another company finds none of these chats.
         other_company = self.env["res.company"].create({"name": "别的公司"})
         outsider = new_test_user(
