@@ -4,7 +4,10 @@ import json
 import os
 import tempfile
 
+import polib
+
 from odoo.tests import TransactionCase
+from odoo.tools.translate import TranslationModuleReader
 
 from ..native.corpus.build import build
 from ..native.corpus.keys import new_key_pair
@@ -95,3 +98,19 @@ class WecomCase(TransactionCase):
             os.path.join(cls.corpus_root, corpid or cls.corpid, "faults.conf"), "w"
         ) as handle:
             handle.write(text)
+
+
+class ZhCnCompleteMixin:
+    """Mixed into an addon's TransactionCase, whose own test calls the check (Odoo's
+    loader runs only test methods a class defines itself)."""
+
+    def assert_zh_cn_complete(self, addon, po_path):
+        """Every term ``addon`` exports has a zh_CN translation in ``po_path``, none fuzzy."""
+        terms = {row[4] for row in TranslationModuleReader(self.env.cr, [addon])}
+        self.assertTrue(terms, "the addon exports no terms at all")
+        catalogue = polib.pofile(po_path)
+        translated = {entry.msgid for entry in catalogue if entry.msgstr and not entry.obsolete}
+        fuzzy = {entry.msgid for entry in catalogue if "fuzzy" in entry.flags}
+        missing = sorted(terms - translated)
+        self.assertFalse(missing, f"terms without a zh_CN translation: {missing}")
+        self.assertFalse(fuzzy, f"fuzzy zh_CN translations: {sorted(fuzzy)}")

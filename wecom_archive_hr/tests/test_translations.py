@@ -1,24 +1,17 @@
 import os
 
-import polib
-
+from odoo.addons.wecom_archive.tests.common import ZhCnCompleteMixin
 from odoo.tests import TransactionCase, tagged
-from odoo.tools.translate import TranslationModuleReader
 
 _PO = os.path.join(os.path.dirname(os.path.dirname(__file__)), "i18n", "zh_CN.po")
 
 
 @tagged("post_install", "-at_install")
-class TestTranslations(TransactionCase):
+class TestTranslations(ZhCnCompleteMixin, TransactionCase):
     """Every term of the bridge has a zh_CN translation."""
 
     def test_zh_cn_complete(self):
-        terms = {row[4] for row in TranslationModuleReader(self.env.cr, ["wecom_archive_hr"])}
-        self.assertTrue(terms, "the addon exports no terms at all")
-        catalogue = polib.pofile(_PO)
-        translated = {entry.msgid for entry in catalogue if entry.msgstr and not entry.obsolete}
-        missing = sorted(terms - translated)
-        self.assertFalse(missing, f"terms without a zh_CN translation: {missing}")
+        self.assert_zh_cn_complete("wecom_archive_hr", _PO)
 
     def test_zh_cn_loaded(self):
         self.env["res.lang"]._activate_lang("zh_CN")
