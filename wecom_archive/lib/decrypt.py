@@ -9,8 +9,10 @@ raw payload stays with it so it can be processed again later.
 
 import collections
 import contextlib
+import logging
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -34,8 +36,15 @@ __all__ = [
 
 # The directory holding the wecom_archive package: workers import its Odoo-free core.
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_logger = logging.getLogger(__name__)
+
 CHUNK = 32  # records per request to a worker: ~16 ms of RSA-2048
-WORKER_TIMEOUT = 120  # seconds for one request: far beyond 32 RSA operations
+# Seconds to wait for a request's answer, past the ones queued before it: far beyond 32 RSA
+# operations, and short enough that a record that hangs the SDK is isolated well within
+# one pull's time budget.
+WORKER_TIMEOUT = 10
+ISOLATION_TIMEOUT = 2  # ... for a request run alone while isolating a crash, plus
+ISOLATION_TIMEOUT_PER_RECORD = 0.05
 
 
 def wire_msgid(record):
@@ -51,12 +60,21 @@ class Decrypted:
     error: str = ""
     plaintext: bytes = b""
     message: Message | None = None
+    isolated: bool = False  # set aside: the SDK crashed or hung on it
+
+
+def _exit_text(code):
+    """How a worker process ended, in words: "killed by signal SIGABRT", "exited with code 1"."""
+    if code is not None and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by signal {signal.Signals(-code).name}"
+    return f"exited with code {code}"
 
 
 class _Worker:
     """One worker process; requests are answered in order, by a reader thread."""
 
-    def __init__(self):
+    def __init__(self, library_path, private_pems):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p
@@ -72,8 +90,10 @@ class _Worker:
         self.lock = threading.Lock()
         self.exit_code = None  # set by the reader once the worker has gone
         self.reader = None
-
-    def start(self, library_path, private_pems):
+        # Requests are written by a thread of their own: a worker that stops reading (hung
+        # whole) fills the pipe, and the caller must not wait on it, but on the answer.
+        self.outbox = queue.SimpleQueue()
+        self.writer = None
         write_frame(self.process.stdin, (library_path, private_pems))
 
     def started(self):
@@ -81,23 +101,36 @@ class _Worker:
         try:
             error = read_frame(self.process.stdout)
         except EOFError:
-            raise DecryptWorkerError(f"exited with code {self.process.wait()}") from None
+            raise DecryptWorkerError(_exit_text(self.process.wait())) from None
         if error is not None:
             raise DecryptWorkerError(error)
         self.reader = threading.Thread(target=self._read, name="wecom-decrypt-reader")
         self.reader.daemon = True
         self.reader.start()
+        self.writer = threading.Thread(target=self._write, name="wecom-decrypt-writer")
+        self.writer.daemon = True
+        self.writer.start()
+        return self
 
     def submit(self, items):
+        """A future of the answer to ``items``; it fails with DecryptWorkerError when the
+        worker dies before answering."""
         future = Future()
+        future.worker = self
         with self.lock:
             if self.exit_code is not None:
-                raise DecryptWorkerError(f"exited with code {self.exit_code}")
+                future.set_exception(DecryptWorkerError(_exit_text(self.exit_code)))
+                return future
             self.pending.append(future)
-            # A worker that died meanwhile: its reader fails the future.
-            with contextlib.suppress(BrokenPipeError, ValueError):
-                write_frame(self.process.stdin, items)
+            self.outbox.put(items)  # in the order of pending
         return future
+
+    def _write(self):
+        while (items := self.outbox.get()) is not None:
+            try:
+                write_frame(self.process.stdin, items)
+            except (OSError, ValueError):  # died: its reader fails the futures
+                return
 
     def _read(self):
         while True:
@@ -113,14 +146,16 @@ class _Worker:
             self.exit_code = code
             pending, self.pending = list(self.pending), collections.deque()
         for future in pending:
-            future.set_exception(DecryptWorkerError(f"exited with code {code}"))
+            future.set_exception(DecryptWorkerError(_exit_text(code)))
 
     def close(self):
         """Stop the worker now: requests still queued are not wanted any more."""
-        self.process.terminate()
+        self.process.kill()
         self.process.wait()
-        if self.reader:
-            self.reader.join()
+        self.outbox.put(None)
+        for thread in (self.reader, self.writer):
+            if thread:
+                thread.join()
         for stream in (self.process.stdin, self.process.stdout):
             # A request half-written to a pipe nobody reads any more.
             with contextlib.suppress(OSError):
@@ -133,19 +168,35 @@ class Decryptor:
     Use it as a context manager: its worker processes live as long as the pull. ``submit``
     hands a batch to the workers at once and ``results`` waits for it, so several batches
     can be in flight; ``decrypt_batch`` does both.
+
+    A record can crash the SDK (Tencent's DecryptData aborts the process on some inputs) or
+    hang it. A worker that dies or stops answering is replaced, and the records it held are
+    run again in a worker of their own, by halves, until the one that kills it is found:
+    that record comes back as ``decrypt_error`` (``isolated``), every other one decrypted.
+    A record is only declared the cause after it killed two fresh workers in a row, so a
+    worker killed from outside costs nothing but time.
     """
 
-    def __init__(self, library_path, private_pems, workers=None):
+    def __init__(
+        self,
+        library_path,
+        private_pems,
+        workers=None,
+        *,
+        timeout=WORKER_TIMEOUT,
+        isolation_timeout=ISOLATION_TIMEOUT,
+    ):
         self.library_path = library_path
         self.private_pems = dict(private_pems)
         self.workers = workers or os.cpu_count() or 1
+        self.timeout = timeout
+        self.isolation_timeout = isolation_timeout
         self._workers = []
+        self._isolation_worker = None
 
     def __enter__(self):
         try:
-            self._workers = [_Worker() for _ in range(self.workers)]
-            for worker in self._workers:  # all start at once
-                worker.start(self.library_path, self.private_pems)
+            self._workers = [self._new_worker() for _ in range(self.workers)]  # all start at once
             for worker in self._workers:
                 worker.started()
         except BaseException:
@@ -156,44 +207,93 @@ class Decryptor:
     def __exit__(self, *exc):
         self.close()
 
+    def _new_worker(self):
+        return _Worker(self.library_path, self.private_pems)
+
     def close(self):
         workers, self._workers = self._workers, []
+        if self._isolation_worker:
+            workers.append(self._isolation_worker)
+            self._isolation_worker = None
         for worker in workers:
             worker.close()
 
     def submit(self, records):
         """Hand ``records`` to the workers, chunk by chunk to the least busy one."""
+        for index, worker in enumerate(self._workers):
+            if worker.exit_code is not None:  # died: its chunks are being isolated
+                worker.close()
+                self._workers[index] = self._new_worker().started()
         futures = []
         for start in range(0, len(records), CHUNK):
-            items = [
-                (r.get("publickey_ver"), r.get("encrypt_random_key"), r.get("encrypt_chat_msg"))
-                for r in records[start : start + CHUNK]
-            ]
             worker = min(self._workers, key=lambda w: len(w.pending))
-            futures.append(worker.submit(items))
+            futures.append(worker.submit(_items(records[start : start + CHUNK])))
         return futures
 
     def results(self, records, futures):
         """The records of ``submit`` decrypted and parsed, in their order."""
-        answers = [answer for future in futures for answer in self._answer(future)]
-        return [
-            self._result(record, *answer) for record, answer in zip(records, answers, strict=True)
-        ]
+        out = []
+        for start, future in zip(range(0, len(records), CHUNK), futures, strict=True):
+            chunk = records[start : start + CHUNK]
+            try:
+                answers = self._answer(future, self.timeout)
+                isolated = ()
+            except DecryptWorkerError as error:
+                _logger.warning(
+                    "a decryption worker failed (%s) on seq %s-%s: isolating the cause",
+                    error.detail,
+                    chunk[0].get("seq"),
+                    chunk[-1].get("seq"),
+                )
+                answers, isolated = self._isolate(_items(chunk))
+            out.extend(
+                self._result(record, *answer, isolated=i in isolated)
+                for i, (record, answer) in enumerate(zip(chunk, answers, strict=True))
+            )
+        return out
 
     @staticmethod
-    def _answer(future):
+    def _answer(future, timeout):
         try:
-            return future.result(timeout=WORKER_TIMEOUT)
+            return future.result(timeout=timeout)
         except TimeoutError:
-            raise DecryptWorkerError(f"no answer in {WORKER_TIMEOUT} s") from None
+            future.worker.close()  # hung: its other requests fail and are isolated too
+            raise DecryptWorkerError(f"no answer in {timeout} s") from None
+
+    def _isolate(self, items):
+        """``(answers, isolated positions)`` for ``items`` that a worker died on."""
+        try:
+            return self._run_alone(items), set()
+        except DecryptWorkerError as error:
+            if len(items) == 1:
+                try:  # once more, in case something else killed it
+                    return self._run_alone(items), set()
+                except DecryptWorkerError as again:
+                    return [(DECRYPT_ERROR, _crash_text(error, again), b"")], {0}
+        half = len(items) // 2
+        head, head_isolated = self._isolate(items[:half])
+        tail, tail_isolated = self._isolate(items[half:])
+        return head + tail, head_isolated | {half + i for i in tail_isolated}
+
+    def _run_alone(self, items):
+        """Run ``items`` in the isolation worker (started anew when the last one died)."""
+        if self._isolation_worker is None:
+            self._isolation_worker = self._new_worker().started()
+        timeout = self.isolation_timeout + len(items) * ISOLATION_TIMEOUT_PER_RECORD
+        try:
+            return self._answer(self._isolation_worker.submit(items), timeout)
+        except DecryptWorkerError:
+            self._isolation_worker.close()
+            self._isolation_worker = None
+            raise
 
     def decrypt_batch(self, records):
         return self.results(records, self.submit(records))
 
     @staticmethod
-    def _result(record, state, error, plaintext):
+    def _result(record, state, error, plaintext, isolated=False):
         if state != DONE:
-            return Decrypted(record, state, error)
+            return Decrypted(record, state, error, isolated=isolated)
         try:
             message = normalize(parse(plaintext))
         except MessageParseError as parse_error:
@@ -201,6 +301,25 @@ class Decryptor:
         # The wire msgid is the message's identity, whatever its JSON says.
         message.msgid = wire_msgid(record)
         return Decrypted(record, DONE, plaintext=plaintext, message=message)
+
+
+def _items(records):
+    """What a worker is given of each record."""
+    return [
+        (r.get("publickey_ver"), r.get("encrypt_random_key"), r.get("encrypt_chat_msg"))
+        for r in records
+    ]
+
+
+def _crash_text(first, second):
+    if first.detail == second.detail:
+        how = f"{first.detail}, twice"
+    else:
+        how = f"{first.detail}, then {second.detail}"
+    return (
+        f"The Finance SDK crashed on this record (its decryption process was {how}); "
+        "it was set aside so the pull could go on. Its encrypted payload is kept."
+    )
 
 
 class Prefetcher:

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import random
+import re
 import threading
 import time
 
@@ -28,6 +29,10 @@ _logger = logging.getLogger(__name__)
 
 MAX_LIMIT = 1000
 CHUNK_SIZE = 512 * 1024
+# Tencent's DecryptData aborts the whole process (an uncaught std::out_of_range, SIGABRT)
+# when encrypt_chat_msg is shorter than this: such a value is refused before the call.
+MIN_ENCRYPT_MSG = 13
+_BASE64 = re.compile(rb"[A-Za-z0-9+/]+=*")  # WeCom's is not always padded
 
 
 class Slice(ctypes.Structure):
@@ -114,9 +119,26 @@ def _bytes(value):
     return value if isinstance(value, bytes) else str(value).encode()
 
 
+def unsafe_encrypt_msg(encrypt_chat_msg):
+    """Why DecryptData must not be given ``encrypt_chat_msg`` (it would crash the process
+    or cannot be a message), or "" when it may."""
+    data = _bytes(encrypt_chat_msg)
+    if len(data) < MIN_ENCRYPT_MSG:
+        return (
+            f"encrypt_chat_msg has {len(data)} characters; the SDK aborts the process on "
+            f"fewer than {MIN_ENCRYPT_MSG}, so it was not called"
+        )
+    if not _BASE64.fullmatch(data):
+        return "encrypt_chat_msg is not base64, so the SDK was not called"
+    return ""
+
+
 def decrypt_data(lib, random_key, encrypt_chat_msg):
     """DecryptData (it takes no SDK handle): the plaintext bytes of one message, given
-    its decrypted random key."""
+    its decrypted random key. A value that would crash the SDK is refused (10000)."""
+    unsafe = unsafe_encrypt_msg(encrypt_chat_msg)
+    if unsafe:
+        raise SdkError(10000, unsafe, call="DecryptData")
     slice_p = lib.NewSlice()
     try:
         code = lib.DecryptData(_bytes(random_key), _bytes(encrypt_chat_msg), slice_p)
@@ -314,6 +336,8 @@ class SdkClient:
     ):
         """Download a media file into ``dest_path``, resumably; return (size, md5 hex).
 
+        Each chunk is checked against the SDK's index of the next one (a chunk cut short is
+        fetched again), the whole file against ``md5sum`` and ``size`` when WeCom gave them.
         Progress lives beside the target, in ``dest_path + ".part"`` (the bytes so far) and
         ``".part.json"`` (the SDK's index for the next chunk and the offset it continues
         from): a download interrupted at any point continues where it stopped on the next
@@ -356,9 +380,16 @@ class SdkClient:
                 def fetch(indexbuf=state["indexbuf"]):
                     return self.get_media_chunk(sdkfileid, indexbuf)
 
-                data, indexbuf, finished = with_retry(
-                    fetch, attempts=retry_attempts, base_delay=base_delay
-                )
+                for _attempt in range(retry_attempts):
+                    data, indexbuf, finished = with_retry(
+                        fetch, attempts=retry_attempts, base_delay=base_delay
+                    )
+                    problem = _chunk_problem(indexbuf, state["offset"], len(data))
+                    if not problem:
+                        break
+                    _logger.info("media %s: %s; fetching the chunk again", dest_path, problem)
+                else:
+                    raise MediaIntegrityError(problem)
                 part.write(data)
                 part.flush()
                 state = {
@@ -385,6 +416,24 @@ class SdkClient:
         os.replace(part_path, dest_path)
         os.unlink(state_path)
         return state["offset"], digest
+
+
+_INDEX_RANGE = re.compile(r"Range:bytes=(\d+)-")
+
+
+def _chunk_problem(indexbuf, offset, received):
+    """What is wrong with a chunk of ``received`` bytes fetched at ``offset``, or "".
+
+    The SDK's index for the next chunk names the byte it continues from: a chunk cut short
+    on the way does not reach it. This is the only check a file without md5sum and size
+    (meeting_voice_call, some files) can have; an index of another shape is not judged."""
+    match = _INDEX_RANGE.match(indexbuf or "")
+    if match and int(match.group(1)) != offset + received:
+        return (
+            f"the chunk at byte {offset} has {received} bytes, "
+            f"the SDK's index continues at byte {match.group(1)}"
+        )
+    return ""
 
 
 def _read_state(path, sdkfileid):

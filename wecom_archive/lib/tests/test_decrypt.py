@@ -86,16 +86,47 @@ def test_decrypt_data_failure_is_kept_per_record(records, key_pairs, sdk_lib_pat
     assert "10003" in results[0].error
 
 
-def test_a_worker_that_dies_fails_the_batch_clearly(records, key_pairs, sdk_lib_path):
+def test_a_killed_worker_loses_nothing(records, key_pairs, sdk_lib_path):
     with Decryptor(sdk_lib_path, pems(key_pairs, 1, 2), workers=2) as decryptor:
+        expected = [(item.state, item.plaintext) for item in decryptor.decrypt_batch(records)]
         futures = decryptor.submit(records)
-        os.kill(decryptor._workers[0].process.pid, signal.SIGKILL)
-        with pytest.raises(DecryptWorkerError) as caught:
-            decryptor.results(records, futures)
-        assert "exited with code -9" in caught.value.message()
-        assert "解密工作进程异常" in caught.value.message("zh_CN")
-        with pytest.raises(DecryptWorkerError):
-            decryptor.decrypt_batch(records)
+        killed = decryptor._workers[0].process
+        os.kill(killed.pid, signal.SIGKILL)
+        results = decryptor.results(records, futures)
+        assert [(item.state, item.plaintext) for item in results] == expected
+        assert not any(item.isolated for item in results)
+        again = decryptor.decrypt_batch(records)  # the dead worker is replaced for it
+        assert [(item.state, item.plaintext) for item in again] == expected
+        assert killed not in [worker.process for worker in decryptor._workers]
+
+
+def test_a_hung_worker_is_replaced_and_loses_nothing(records, key_pairs, sdk_lib_path):
+    with Decryptor(sdk_lib_path, pems(key_pairs, 1, 2), workers=2, timeout=1) as decryptor:
+        expected = [(item.state, item.plaintext) for item in decryptor.decrypt_batch(records)]
+        os.kill(decryptor._workers[1].process.pid, signal.SIGSTOP)
+        results = decryptor.decrypt_batch(records)
+        assert [(item.state, item.plaintext) for item in results] == expected
+        assert not any(item.isolated for item in results)
+
+
+def test_records_that_would_crash_the_sdk_are_refused_before_the_call(
+    records, key_pairs, sdk_lib_path
+):
+    poisoned = [dict(record) for record in records[:6]]
+    poisoned[1]["encrypt_chat_msg"] = ""
+    poisoned[2]["encrypt_chat_msg"] = "QUJDREVGR0hJ"  # 12 characters: SIGABRT in the SDK
+    poisoned[3]["encrypt_chat_msg"] = "<not base64 at all>"
+    poisoned[4].pop("encrypt_chat_msg")
+    with Decryptor(sdk_lib_path, pems(key_pairs, 1, 2), workers=1) as decryptor:
+        results = decryptor.decrypt_batch(poisoned)
+        worker = decryptor._workers[0].process
+        assert worker.poll() is None  # no worker died for them
+    assert [item.state for item in results] == [DONE, *[DECRYPT_ERROR] * 4, DONE]
+    assert "has 0 characters" in results[1].error
+    assert "has 12 characters; the SDK aborts the process on fewer than 13" in results[2].error
+    assert "not base64" in results[3].error
+    assert "has 0 characters" in results[4].error
+    assert not any(item.isolated for item in results)
 
 
 def test_workers_report_a_library_they_cannot_load(key_pairs, tmp_path):

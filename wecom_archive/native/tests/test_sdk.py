@@ -298,16 +298,35 @@ def test_media_retries_and_md5(corpus, client, tmp_path):
     assert read(dest) == content
     assert len(calls) == 6
 
-    for fault in ("media_corrupt_every=1\n", "media_truncate_every=1\n"):
-        corpus.faults(fault)
-        dest = str(tmp_path / "c.bin")
-        with pytest.raises(MediaIntegrityError) as caught:
-            client.download_media("file1", dest, md5sum=md5, restarts=1)
-        assert caught.value.retryable
-        assert not os.path.exists(dest) and not os.path.exists(dest + ".part")
-    # Without an md5 (WeCom sometimes sends ""), the announced size still catches truncation.
-    with pytest.raises(MediaIntegrityError, match="announced"):
+    corpus.faults("media_corrupt_every=1\n")
+    dest = str(tmp_path / "c.bin")
+    with pytest.raises(MediaIntegrityError) as caught:
+        client.download_media("file1", dest, md5sum=md5, restarts=1)
+    assert caught.value.retryable
+    assert not os.path.exists(dest) and not os.path.exists(dest + ".part")
+    # Chunks cut short every time: nothing but whole chunks is kept, to resume from.
+    corpus.faults("media_truncate_every=1\n")
+    with pytest.raises(MediaIntegrityError) as caught:
+        client.download_media("file1", dest, md5sum=md5, restarts=1)
+    assert caught.value.retryable
+    assert not os.path.exists(dest) and os.path.getsize(dest + ".part") == 0
+    # A chunk cut short every time: the SDK's index of the next chunk says so.
+    with pytest.raises(MediaIntegrityError, match="the SDK's index continues at byte"):
         client.download_media("file1", dest, md5sum="", size=len(content), restarts=0)
+
+
+def test_media_without_md5_or_size_cut_short_is_fetched_again(corpus, client, tmp_path):
+    # meeting_voice_call and some files come without md5sum and size: every other chunk is
+    # cut short on the way, and each is fetched again until it is whole.
+    content = media_bytes(4 * CHUNK_SIZE + 99, seed=7)
+    corpus.build([text_message(1)], media={"meeting": content})
+    corpus.faults("media_truncate_every=2\n")
+    dest = str(tmp_path / "meeting.bin")
+    offsets = []
+    size, digest = client.download_media("meeting", dest, on_chunk=offsets.append)
+    assert read(dest) == content
+    assert (size, digest) == (len(content), hashlib.md5(content).hexdigest())
+    assert offsets == [CHUNK_SIZE, 2 * CHUNK_SIZE, 3 * CHUNK_SIZE, 4 * CHUNK_SIZE, len(content)]
 
 
 def test_media_max_size(corpus, client, tmp_path):
