@@ -68,6 +68,13 @@ class WecomCorp(models.Model):
     key_ids = fields.One2many("wecom.corp.key", "corp_id", string="Private Keys")
     last_pull_ok = fields.Datetime("Last Successful Pull", readonly=True, copy=False)
     last_error = fields.Char("Last Pull Error", readonly=True, copy=False)
+    isolated_error = fields.Char(
+        "Records Set Aside",
+        readonly=True,
+        copy=False,
+        help="Records the Finance SDK crashed or hung on, stored as failed with their "
+        "encrypted payload so the pull could go on. Retry Failed Messages tries them again.",
+    )
     lag_alarm_hours = fields.Integer(
         "Lag Alarm (hours)",
         default=12,
@@ -184,6 +191,28 @@ class WecomCorp(models.Model):
             workers=self.decrypt_processes or None,
         )
 
+    def _isolated_note(self, results):
+        """Log the records the SDK crashed or hung on (set aside by the decryptor, stored
+        as failed with their payload) and return a line naming them, for isolated_error."""
+        isolated = [item.record for item in results if item.isolated]
+        for record in isolated:
+            _logger.warning(
+                "corp %s: the SDK crashed on seq %s (msgid %s): set aside as decrypt_error",
+                self.corpid,
+                record.get("seq"),
+                record.get("msgid"),
+            )
+        if not isolated:
+            return ""
+        return self.env._(
+            "The Finance SDK crashed on %(count)s record(s), set aside so the pull went on: "
+            "%(records)s",
+            count=len(isolated),
+            records=", ".join(
+                f"seq {r.get('seq')} (msgid {r.get('msgid')})" for r in isolated[:10]
+            ),
+        )
+
     def _try_lock(self):
         """Serialise the pipeline per corp: one transaction at a time holds this lock."""
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [PULL_LOCK, self.id])
@@ -243,9 +272,10 @@ class WecomCorp(models.Model):
                     self.env.cr.execute(
                         """UPDATE wecom_corp
                               SET seq = GREATEST(seq, %s), last_pull_ok = now() at time zone 'UTC',
-                                  last_error = NULL, lag_alarm_sent = false
+                                  last_error = NULL, lag_alarm_sent = false,
+                                  isolated_error = COALESCE(%s, isolated_error)
                             WHERE id = %s""",
-                        [last, self.id],
+                        [last, self._isolated_note(results) or None, self.id],
                     )
                     self._commit()
                     self.invalidate_recordset()
@@ -258,7 +288,7 @@ class WecomCorp(models.Model):
         except SdkError as error:
             if not config["test_enable"]:
                 self.env.cr.rollback()
-            _logger.warning("corp %s: pull failed with code %s", self.corpid, error.code)
+            _logger.warning("corp %s: pull failed: %s", self.corpid, error.message("en_US"))
             self.sudo().last_error = error.message("en_US")
             self._commit()
             raise

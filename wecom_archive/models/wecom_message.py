@@ -44,8 +44,16 @@ PIPELINE_FIELDS = frozenset(
         "media_attempts",
         "attachment_id",
         "media_next_try",
+        "media_md5",
+        "media_size",
+        "media_check",
     }
 )
+MEDIA_CHECKS = [
+    ("md5", "MD5 Verified"),
+    ("size", "Size Verified"),
+    ("none", "Unverified"),
+]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f]|\\u0000")
@@ -124,6 +132,9 @@ class WecomMessage(models.Model):
     """One archived message, kept whole and never edited."""
 
     _name = "wecom.message"
+    _inherit = ["wecom.access.logged"]
+    _access_log_open = "view_message"
+    _access_log_search_fields = ("text",)
     _description = "Archived WeCom Message"
     _order = "msgtime desc, seq desc"
     _rec_name = "msgid"
@@ -163,6 +174,14 @@ class WecomMessage(models.Model):
     media_size = fields.Integer(readonly=True)
     media_filename = fields.Char(readonly=True)
     media_error = fields.Char(readonly=True)
+    media_check = fields.Selection(
+        MEDIA_CHECKS,
+        "Media Check",
+        readonly=True,
+        help="How the downloaded file was checked: against the md5sum WeCom sent, against "
+        "the size it sent, or neither (WeCom sent no md5sum or size, e.g. for meeting "
+        "recordings: only the SDK's chunk index was checked).",
+    )
     media_attempts = fields.Integer(readonly=True)
     media_next_try = fields.Datetime(readonly=True)
     attachment_id = fields.Many2one("ir.attachment", readonly=True)
@@ -505,6 +524,7 @@ class WecomMessage(models.Model):
             domain += " AND publickey_ver = ANY(%s)"
             params.append(list(versions))
         last_id = 0
+        isolated = []
         with corp._decryptor() as dec:
             while True:
                 if commit:
@@ -522,6 +542,7 @@ class WecomMessage(models.Model):
                     break
                 last_id = rows[-1]["id"]
                 decrypted = dec.decrypt_batch(rows)
+                isolated += [item for item in decrypted if item.isolated]
                 done = [item.message for item in decrypted if item.state == DONE]
                 links = dict(zip((m.msgid for m in done), self._links_for(corp, done), strict=True))
                 stored = []
@@ -553,6 +574,11 @@ class WecomMessage(models.Model):
                 fixed += len(stored)
                 if commit:
                     corp._commit()
+        if isolated or not versions:  # what is still set aside after a retry of all
+            self.env.cr.execute(
+                "UPDATE wecom_corp SET isolated_error = %s WHERE id = %s",
+                [corp._isolated_note(isolated) or None, corp.id],
+            )
         self.env.invalidate_all()
         return fixed
 
@@ -581,7 +607,7 @@ class WecomMessage(models.Model):
             return
         path = self._media_partial_path()
         try:
-            size, _md5 = client.download_media(
+            size, md5 = client.download_media(
                 self.sdkfileid,
                 path,
                 md5sum=self.media_md5 or "",
@@ -636,6 +662,10 @@ class WecomMessage(models.Model):
                 "media_error": False,
                 "attachment_id": attachment.id,
                 "media_attempts": self.media_attempts + 1,
+                "media_check": "md5" if self.media_md5 else ("size" if self.media_size else "none"),
+                # what the file is, whatever WeCom announced (often nothing)
+                "media_md5": md5,
+                "media_size": size,
             }
         )
         _logger.debug("media of message %s: %s bytes", self.id, size)

@@ -289,6 +289,26 @@ class TestPipeline(WecomCase):
         self.assertIn("10005", by_type["voice"].media_error)
         self.assertEqual(by_type["video"].media_state, "too_large")
 
+    def test_media_without_md5_or_size_cut_short_is_downloaded_again(self):
+        # A meeting recording: WeCom sends no md5sum or size. Every other chunk arrives cut
+        # short; each is fetched again, and the file is stored whole but marked unverified.
+        recording = bytes(range(256)) * 4096 + b"end"  # 1 MB: three chunks
+        meeting = next(s for s in SAMPLES if s["msgtype"] == "meeting_voice_call")
+        meeting = dict(meeting, meeting_voice_call=dict(meeting["meeting_voice_call"]))
+        image = dict(SAMPLES[1], image={"sdkfileid": "img", "md5sum": "", "filesize": 3})
+        self.build_corpus([meeting, image], media={"mvc01": recording, "img": b"abc"})
+        self.set_faults("media_truncate_every=2\n")
+        self.corp._pull()
+        self.Message._cron_download_media(time_budget=30)
+        by_type = {m.msgtype: m for m in self.messages()}
+        stored = by_type["meeting_voice_call"]
+        self.assertEqual(stored.media_state, "done")
+        self.assertEqual(stored.attachment_id.raw, recording)
+        self.assertEqual(stored.media_check, "none")
+        self.assertEqual(stored.media_size, len(recording))
+        self.assertEqual(stored.media_md5, hashlib.md5(recording).hexdigest())
+        self.assertEqual(by_type["image"].media_check, "size")
+
     def test_media_retried_after_transient_failure(self):
         data = b"\xff\xd8\xff" + bytes(700_000)
         image = dict(
