@@ -7,6 +7,8 @@ BUILD="$ROOT/build"
 export TZ=UTC
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-$(id -un)}"
 export WECOM_FAKE_SDK_LIB="$BUILD/libWeWorkFinanceSdk_C.so"
+# Tencent's real SDK, extracted by setup.sh from the wheel pinned in scripts/real_sdk.txt.
+export WECOM_REAL_SDK_DIR="${WECOM_REAL_SDK_DIR:-$BUILD/real_sdk}"
 
 die() { echo "error: $*" >&2; exit 1; }
 

@@ -129,6 +129,42 @@ def test_records_that_would_crash_the_sdk_are_refused_before_the_call(
     assert not any(item.isolated for item in results)
 
 
+def _poison(records, index, marker, corpus, fault):
+    """Make record ``index`` crash (or hang) DecryptData: its payload carries ``marker``,
+    which the fake's fault ``fault`` reacts to (faults of DecryptData: at the corpus root)."""
+    records = [dict(record) for record in records]
+    records[index]["encrypt_chat_msg"] = marker + records[index]["encrypt_chat_msg"]
+    with open(os.path.join(corpus.root, "faults.conf"), "a") as handle:
+        handle.write(f"{fault}={marker}\n")
+    return records
+
+
+def test_a_record_that_crashes_the_sdk_is_set_aside(records, key_pairs, sdk_lib_path, corpus):
+    poisoned = _poison(records, 77, "CRASHME", corpus, "decrypt_abort_msg")
+    with Decryptor(sdk_lib_path, pems(key_pairs, 1, 2), workers=2) as decryptor:
+        results = decryptor.decrypt_batch(poisoned)
+        again = decryptor.decrypt_batch(poisoned)  # and once more: the same, no worker left dead
+    for batch in (results, again):
+        assert [item.record for item in batch] == poisoned
+        assert [i for i, item in enumerate(batch) if item.isolated] == [77]
+        assert batch[77].state == DECRYPT_ERROR
+        assert "crashed on this record" in batch[77].error
+        assert "SIGABRT, twice" in batch[77].error
+        states = [item.state for i, item in enumerate(batch) if i != 77]
+        assert states.count(DONE) == 198 and states.count(PARSE_ERROR) == 1
+
+
+def test_a_record_that_hangs_the_sdk_is_set_aside(records, key_pairs, sdk_lib_path, corpus):
+    poisoned = _poison(records[:40], 5, "HANGME", corpus, "decrypt_hang_msg")
+    with Decryptor(
+        sdk_lib_path, pems(key_pairs, 1, 2), workers=2, timeout=2, isolation_timeout=0.5
+    ) as decryptor:
+        results = decryptor.decrypt_batch(poisoned)
+    assert [i for i, item in enumerate(results) if item.isolated] == [5]
+    assert "no answer in" in results[5].error
+    assert all(item.state == DONE for i, item in enumerate(results) if i != 5)
+
+
 def test_workers_report_a_library_they_cannot_load(key_pairs, tmp_path):
     missing = str(tmp_path / "libWeWorkFinanceSdk_C.so")
     with pytest.raises(DecryptWorkerError) as caught, Decryptor(missing, pems(key_pairs, 1)):

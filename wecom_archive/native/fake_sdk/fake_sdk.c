@@ -9,6 +9,24 @@
  *   faults.conf     fault injection, re-read on every call (see README.md)
  * DecryptData reverses corpus/cipher.py: base64(nonce16 || ChaCha20(key, nonce16)(pt || fnv))
  * Extra exports for tests: FakeSdk_LiveBuffers/LiveSdks/Misuse/Reset.
+ *
+ * Where the binding can observe it, it behaves as Tencent's x86 library (pyweworkfinance 1.1.0)
+ * does offline; native/tests/test_contract.py runs the same suite against both:
+ * - without WECOM_FAKE_SDK_CORPUS it is that library without a network: Init accepts any
+ *   non-empty corpid and secret (0), GetChatData and GetMediaData fail with 10001;
+ * - arguments are checked in the real order, with the real codes: NULL or empty corpid/secret,
+ *   NULL SDK, NULL slice, limit 0 or > 1000, NULL or empty sdkfileid, a malformed indexbuf:
+ *   10000, before any network; a NULL MediaData is not checked before the network either;
+ * - DecryptData: NULL key or message 10000; a message shorter than 13 characters throws
+ *   std::out_of_range out of the library, i.e. prints libstdc++'s terminate message and aborts
+ *   the process (SIGABRT); then a key that cannot be a key (here: not 32 characters) or a
+ *   message whose head cannot be parsed (here: not base64 of at least 20 bytes) is 10008; a
+ *   message that does not decrypt with the key 10006 (the real one says 10008 for a made-up
+ *   32-character key too: this fake's cipher has no check of the key alone);
+ * - accessors of a NULL Slice/MediaData or of an empty one return "" and 0, and
+ *   IsMediaDataFinish(NULL) is 1; Free*(NULL) and DestroySdk(NULL) do nothing.
+ * What the real one does with a pointer it did not make (writes into it, or crashes), the fake
+ * counts as a misuse (FakeSdk_Misuse) and refuses with 10000 instead.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +41,9 @@
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
+
+/* What the real accessors return for a missing buffer (a static empty string, never NULL). */
+static char g_empty[1];
 
 typedef struct Slice_t { char *buf; int len; } Slice_t;
 typedef struct MediaData {
@@ -128,6 +149,9 @@ typedef struct {
     long init_error, chat_error, chat_every, media_error, media_every, decrypt_error,
         decrypt_every, ip_untrusted, slow_ms, corrupt_every, truncate_every, chunk_size,
         omit_empty;
+    /* DecryptData aborts (as the real one does on a short message) or hangs for good on a
+     * message containing this text: a record that crashes only inside the SDK. */
+    char decrypt_abort_msg[256], decrypt_hang_msg[256];
 } Faults;
 
 static void fault_cb(const char *k, const char *v, void *ctx) {
@@ -146,6 +170,10 @@ static void fault_cb(const char *k, const char *v, void *ctx) {
     else if (!strcmp(k, "media_truncate_every")) f->truncate_every = n;
     else if (!strcmp(k, "chunk_size")) f->chunk_size = n;
     else if (!strcmp(k, "omit_empty_chatdata")) f->omit_empty = n;
+    else if (!strcmp(k, "decrypt_abort_msg"))
+        snprintf(f->decrypt_abort_msg, sizeof f->decrypt_abort_msg, "%s", v);
+    else if (!strcmp(k, "decrypt_hang_msg"))
+        snprintf(f->decrypt_hang_msg, sizeof f->decrypt_hang_msg, "%s", v);
 }
 
 static Faults load_faults(const char *dir) {
@@ -306,7 +334,11 @@ EXPORT int Init(WeWorkFinanceSdk_t *sdk, const char *corpid, const char *secret)
     sdk->initialised = 0;
     if (!corpid || !*corpid || !secret || !*secret) return 10000;
     const char *root = getenv("WECOM_FAKE_SDK_CORPUS");
-    if (!root || !*root) return 10003;
+    if (!root || !*root) {  /* no corpus: the real SDK without a network */
+        sdk->corpus = NULL;
+        sdk->initialised = 1;
+        return 0;
+    }
     char dir[4096], probe[4200];
     snprintf(dir, sizeof dir, "%s/%s", root, corpid);
     snprintf(probe, sizeof probe, "%s/corp.conf", dir);
@@ -349,6 +381,7 @@ static void slice_set(Slice_t *s, char *buf, int len) {
 static int get_chat_data(WeWorkFinanceSdk_t *sdk, unsigned long long seq, unsigned int limit,
                          int timeout, Slice_t *out) {
     Corpus *c = sdk->corpus;
+    if (!c) return 10001;
     Faults f = load_faults(c->dir);
     int code = network(&f, timeout);
     if (code) return code;
@@ -480,22 +513,50 @@ static uint32_t fnv1a32(const unsigned char *p, size_t len) {
     return h;
 }
 
+/* What libstdc++ prints before abort() when an exception escapes: the real DecryptData takes
+ * std::string(encrypt_msg).substr(13, 32) before anything else. */
+static void throw_out_of_range(size_t size) {
+    char text[256];
+    int n = snprintf(text, sizeof text,
+                     "terminate called after throwing an instance of 'std::out_of_range'\n"
+                     "  what():  basic_string::basic_string: __pos (which is 13) > "
+                     "this->size() (which is %zu)\n",
+                     size);
+    if (n > 0) {
+        ssize_t done = write(STDERR_FILENO, text, (size_t)n);
+        (void)done;
+    }
+    abort();
+}
+
 EXPORT int DecryptData(const char *encrypt_key, const char *encrypt_msg, Slice_t *msg) {
-    if (!msg || !reg_has(&g_slices, msg)) { misuse(); return 10000; }
+    if (!encrypt_key || !encrypt_msg) return 10000;
+    size_t msg_len = strlen(encrypt_msg);
+    if (msg_len < 13) throw_out_of_range(msg_len);
+    /* The real one writes into whatever it is given, only on success: a NULL or foreign slice is
+     * a misuse here, refused when there is something to write. */
+    int slice_ok = msg && reg_has(&g_slices, msg);
+    if (!slice_ok) misuse();
     const char *root = getenv("WECOM_FAKE_SDK_CORPUS");
     Faults f = load_faults(root);
     if (f.decrypt_error && hits(next_call(&g_calls_decrypt), f.decrypt_every))
         return (int)f.decrypt_error;
-    if (!encrypt_key || strlen(encrypt_key) != 32) return 10008;
-    if (!encrypt_msg) return 10000;
+    if (*f.decrypt_abort_msg && strstr(encrypt_msg, f.decrypt_abort_msg)) {
+        fputs("terminate called after throwing an instance of 'std::logic_error'\n", stderr);
+        abort();
+    }
+    if (*f.decrypt_hang_msg && strstr(encrypt_msg, f.decrypt_hang_msg))
+        for (;;) pause();
+    if (strlen(encrypt_key) != 32) return 10008;
     unsigned char *raw;
     long n = b64_decode(encrypt_msg, &raw);
-    if (n < 0) return 10000;
-    if (n < 20) { free(raw); return 10000; }
+    if (n < 0) return 10008;
+    if (n < 20) { free(raw); return 10008; }
     size_t body = (size_t)n - 16;
     chacha20_xor((const unsigned char *)encrypt_key, raw, raw + 16, body);
     size_t plain = body - 4;
     if (fnv1a32(raw + 16, plain) != le32(raw + 16 + plain)) { free(raw); return 10006; }
+    if (!slice_ok) { free(raw); return 10000; }
     char *out = malloc(plain + 1);
     memcpy(out, raw + 16, plain);
     out[plain] = 0;
@@ -512,9 +573,23 @@ static void media_reset(MediaData_t *m) {
     memset(m, 0, sizeof *m);
 }
 
-static int get_media(WeWorkFinanceSdk_t *sdk, const char *indexbuf, const char *fileid,
-                     int timeout, MediaData_t *media) {
+/* The real SDK's check of an indexbuf, before any network: "" or Range:bytes=<start>-<end>. */
+static int parse_index(const char *indexbuf, long long *start) {
+    long long first = 0, last = 0;
+    char tail;
+    *start = 0;
+    if (!indexbuf || !*indexbuf) return 1;
+    if (sscanf(indexbuf, "Range:bytes=%lld-%lld%c", &first, &last, &tail) != 2 || first < 0
+        || last < first)
+        return 0;
+    *start = first;
+    return 1;
+}
+
+static int get_media(WeWorkFinanceSdk_t *sdk, long long start, const char *fileid, int timeout,
+                     MediaData_t *media, int writable) {
     Corpus *c = sdk->corpus;
+    if (!c) return 10001;
     Faults f = load_faults(c->dir);
     int code = network(&f, timeout);
     if (code) return code;
@@ -531,20 +606,16 @@ static int get_media(WeWorkFinanceSdk_t *sdk, const char *indexbuf, const char *
     if (fd < 0) return 10005;
     struct stat st;
     fstat(fd, &st);
-    long long start = 0, end = 0;
-    if (indexbuf && *indexbuf) {
-        char tail;
-        if (sscanf(indexbuf, "Range:bytes=%lld-%lld%c", &start, &end, &tail) != 2 || start < 0
-            || start > st.st_size) {
-            close(fd);
-            return 10000;
-        }
+    if (start > st.st_size) {
+        close(fd);
+        return 10000;
     }
     long long stop = start + f.chunk_size < st.st_size ? start + f.chunk_size : st.st_size;
     size_t len = (size_t)(stop - start);
     char *data = malloc(len ? len : 1);
     if (pread(fd, data, len, start) != (ssize_t)len) { close(fd); free(data); return 10003; }
     close(fd);
+    if (!writable) { free(data); return 10000; }
     if (len && hits(call, f.corrupt_every)) data[0] ^= (char)0xFF;
     int served = (int)len;
     if (hits(call, f.truncate_every)) served = (int)len / 2;
@@ -563,15 +634,20 @@ EXPORT int GetMediaData(WeWorkFinanceSdk_t *sdk, const char *indexbuf, const cha
                         const char *proxy, const char *passwd, int timeout, MediaData_t *media) {
     (void)proxy; (void)passwd;
     if (!enter(sdk)) return 10000;
+    /* The real one writes into whatever MediaData it is given, only on success: a NULL or
+     * foreign one is a misuse here, refused when there is something to write. */
+    int writable = media && reg_has(&g_medias, media);
+    if (!writable) misuse();
     int code = 10000;
-    if (media && !reg_has(&g_medias, media)) misuse();
-    else if (media && sdkFileid && *sdkFileid)
-        code = get_media(sdk, indexbuf, sdkFileid, timeout, media);
+    long long start;
+    if (sdkFileid && *sdkFileid && parse_index(indexbuf, &start))
+        code = get_media(sdk, start, sdkFileid, timeout, media, writable);
     leave(sdk);
     return code;
 }
 
 EXPORT void DestroySdk(WeWorkFinanceSdk_t *sdk) {
+    if (!sdk) return;  /* as the real one: nothing to destroy */
     pthread_mutex_lock(&g_lock);
     int busy = 0, found = 0;
     for (size_t i = 0; i < g_sdks.n && !found; i++) found = g_sdks.items[i] == sdk;
@@ -600,7 +676,7 @@ EXPORT void FreeSlice(Slice_t *s) {
     free(s);
 }
 
-EXPORT char *GetContentFromSlice(Slice_t *s) { return s ? s->buf : NULL; }
+EXPORT char *GetContentFromSlice(Slice_t *s) { return s && s->buf ? s->buf : g_empty; }
 EXPORT int GetSliceLen(Slice_t *s) { return s ? s->len : 0; }
 
 EXPORT MediaData_t *NewMediaData(void) {
@@ -615,11 +691,13 @@ EXPORT void FreeMediaData(MediaData_t *m) {
     free(m);
 }
 
-EXPORT char *GetOutIndexBuf(MediaData_t *m) { return m ? m->outindexbuf : NULL; }
-EXPORT char *GetData(MediaData_t *m) { return m ? m->data : NULL; }
+EXPORT char *GetOutIndexBuf(MediaData_t *m) {
+    return m && m->outindexbuf ? m->outindexbuf : g_empty;
+}
+EXPORT char *GetData(MediaData_t *m) { return m && m->data ? m->data : g_empty; }
 EXPORT int GetIndexLen(MediaData_t *m) { return m ? m->out_len : 0; }
 EXPORT int GetDataLen(MediaData_t *m) { return m ? m->data_len : 0; }
-EXPORT int IsMediaDataFinish(MediaData_t *m) { return m ? m->is_finish : 0; }
+EXPORT int IsMediaDataFinish(MediaData_t *m) { return m ? m->is_finish : 1; }
 
 /* ---- test-only exports ------------------------------------------------------------------ */
 

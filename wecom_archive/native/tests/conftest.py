@@ -1,6 +1,7 @@
 import ctypes
 import json
 import os
+import platform
 
 import pytest
 
@@ -34,6 +35,36 @@ def sdk_lib_path():
     )
     assert os.path.isfile(path), f"the fake SDK is not built at {path}: run `make sdk`"
     return path
+
+
+def real_sdk_dir():
+    """Where `make setup` extracts Tencent's real SDK (or WECOM_REAL_SDK_DIR)."""
+    return os.environ.get("WECOM_REAL_SDK_DIR") or os.path.join(ROOT, "build", "real_sdk")
+
+
+def real_sdk_file(name):
+    """A file of Tencent's real SDK; its absence fails (never skips) the tests."""
+    path = os.path.join(real_sdk_dir(), name)
+    assert os.path.isfile(path), (
+        f"Tencent's real Finance SDK is not at {path}: run `make setup` (it extracts it from "
+        "the pinned pyweworkfinance wheel into build/real_sdk/)"
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_sdk_lib_path():
+    """Tencent's real libWeWorkFinanceSdk_C.so for this machine (x86_64, or arm64)."""
+    machine = platform.machine().lower()
+    arch = {"x86_64": "x86", "amd64": "x86", "aarch64": "arm", "arm64": "arm"}.get(machine)
+    assert arch, f"Tencent's Finance SDK has no library for {machine} (only x86_64 and arm64)"
+    return real_sdk_file(f"libWeWorkFinanceSdk_C_{arch}.so")
+
+
+@pytest.fixture(scope="session")
+def real_sdk_header_path():
+    """Tencent's WeWorkFinanceSdk_C.h, shipped with the real library."""
+    return real_sdk_file("WeWorkFinanceSdk_C.h")
 
 
 @pytest.fixture(scope="session")
