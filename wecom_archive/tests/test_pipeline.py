@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
+import psutil
 from psycopg2 import IntegrityError
 
 from odoo import fields
@@ -255,6 +256,90 @@ class TestPipeline(WecomCase):
         self.corp._pull()
         self.assertFalse(self.corp.last_error)
         self.assertFalse(self.corp.lag_alarm_sent)
+
+    def test_poison_records_and_killed_workers_lose_nothing(self):
+        # 2,000 good records and three that would stop the archive with Tencent's SDK: an
+        # empty and a too-short encrypt_chat_msg (DecryptData aborts the process on them), and
+        # one that crashes only inside DecryptData. Workers are also killed mid-batch.
+        good = [dict(SAMPLES[0], msgid=f"good{n:04d}") for n in range(2000)]
+        poison_at = {150: "", 480: "QUJDRA==", 820: None}  # None: crashes inside the SDK
+        lines = list(good)
+        for index in sorted(poison_at):
+            lines.insert(index, dict(SAMPLES[0], msgid=f"poison{index}"))
+        corpus = self.build_corpus(lines)
+        chatdata = os.path.join(corpus, "chatdata.jsonl")
+        with open(chatdata, encoding="utf-8") as handle:
+            wire = [json.loads(line) for line in handle]
+        for index, payload in poison_at.items():
+            if payload is None:
+                wire[index]["encrypt_chat_msg"] = "CRASHINSIDE" + wire[index]["encrypt_chat_msg"]
+            else:
+                wire[index]["encrypt_chat_msg"] = payload
+        with open(chatdata, "w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(record) + "\n" for record in wire)
+        with open(os.path.join(self.corpus_root, "faults.conf"), "w") as handle:
+            handle.write("decrypt_abort_msg=CRASHINSIDE\n")
+        self.addCleanup(os.unlink, os.path.join(self.corpus_root, "faults.conf"))
+        poison_seqs = {wire[i]["seq"] for i in poison_at}
+
+        killed = []
+        pulling = threading.Event()
+
+        def kill_two_workers():
+            """SIGKILL two of the pull's first decryption workers, mid-batch."""
+            me = psutil.Process()
+            deadline = time.monotonic() + 30
+            first = []
+            while len(first) < 2 and time.monotonic() < deadline and pulling.is_set():
+                first = [c for c in me.children() if "decrypt_worker" in " ".join(c.cmdline())]
+                time.sleep(0.01)
+            for process in first[:2]:
+                time.sleep(0.15)
+                process.kill()
+                killed.append(process.pid)
+
+        self.corp.batch_size = 500
+        self.corp.decrypt_processes = 2
+        pulling.set()
+        killer = threading.Thread(target=kill_two_workers)
+        killer.start()
+        try:
+            stored = self.corp._pull(max_batches=2)
+        finally:
+            pulling.clear()
+            killer.join()
+        self.assertEqual(len(killed), 2, "the workers were not killed mid-pull")
+        self.assertEqual(stored, 1000)
+        self.assertEqual(self.corp.seq, 1000)
+
+        def check(messages, good_count):
+            done = messages.filtered(lambda m: m.state == "done")
+            self.assertEqual(len(done), good_count)
+            self.assertEqual(len(set(done.mapped("msgid"))), good_count)  # none twice
+            failed = messages - done
+            self.assertEqual(set(failed.mapped("seq")), poison_seqs)
+            for message in failed:
+                index = next(i for i, r in enumerate(wire) if r["seq"] == message.seq)
+                self.assertEqual(message.state, "decrypt_error")
+                self.assertEqual(message.msgid, wire[index]["msgid"])
+                self.assertEqual(message.encrypt_random_key, wire[index]["encrypt_random_key"])
+                self.assertEqual(message.encrypt_chat_msg or "", wire[index]["encrypt_chat_msg"])
+            by_seq = {m.seq: m for m in failed}
+            self.assertIn("aborts the process", by_seq[wire[150]["seq"]].error)
+            self.assertIn("aborts the process", by_seq[wire[480]["seq"]].error)
+            self.assertIn("crashed on this record", by_seq[wire[820]["seq"]].error)
+
+        check(self.messages(), 997)
+        crashed = wire[820]
+        self.assertIn(f"seq {crashed['seq']} (msgid {crashed['msgid']})", self.corp.isolated_error)
+        # Retrying them goes through the same isolation: nothing stops, nothing changes …
+        self.corp.action_reprocess()
+        check(self.messages(), 997)
+        self.assertIn(f"seq {crashed['seq']}", self.corp.isolated_error)
+        # … and the next pull takes the rest.
+        self.assertEqual(self.corp._pull(), 1003)
+        self.assertEqual(self.corp.seq, 2003)
+        check(self.messages(), 2000)
 
     def test_media_downloaded_byte_exact(self):
         big = bytes(range(256)) * 6000 + b"\0\0tail"  # 1.5 MB, three chunks, NUL bytes
