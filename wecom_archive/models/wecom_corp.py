@@ -15,6 +15,7 @@ from ..lib.decrypt import Decryptor, Prefetcher
 from ..native.errors import SdkError
 from ..native.sdk import SdkClient, with_retry
 from .bigint import BigInteger
+from .wecom_secret import SECRET_GROUP, is_set, write_only
 
 _logger = logging.getLogger(__name__)
 
@@ -37,11 +38,13 @@ class WecomCorp(models.Model):
     )
     corpid = fields.Char("Corp ID", required=True, help="企业ID, under 我的企业 → 企业信息.")
     secret = fields.Char(
-        "Archive Secret",
-        groups="base.group_system",
+        "Archive Secret (stored)",
+        groups=SECRET_GROUP,
         copy=False,
         help="The Secret of 管理工具 → 会话内容存档.",
     )
+    secret_input = write_only("secret", "Archive Secret", help="The Secret of 会话内容存档.")
+    secret_set = is_set("secret", "Archive Secret Set")
     sdk_library_path = fields.Char(
         "SDK Library Path",
         default="/opt/wecom/libWeWorkFinanceSdk_C.so",
@@ -49,7 +52,11 @@ class WecomCorp(models.Model):
         help="Absolute path of libWeWorkFinanceSdk_C.so on the Odoo server.",
     )
     proxy = fields.Char(help="Optional proxy for the SDK, e.g. socks5://10.0.0.1:1080.")
-    proxy_password = fields.Char(groups="base.group_system", copy=False, help="user:password")
+    proxy_password = fields.Char(
+        "Proxy Password (stored)", groups=SECRET_GROUP, copy=False, help="user:password"
+    )
+    proxy_password_input = write_only("proxy_password", "Proxy Password", help="user:password")
+    proxy_password_set = is_set("proxy_password", "Proxy Password Set")
     timeout = fields.Integer("Timeout (s)", default=30, required=True)
     batch_size = fields.Integer(default=1000, required=True)
     decrypt_processes = fields.Integer(

@@ -6,6 +6,7 @@ from odoo.tools.translate import LazyTranslate
 
 from ..lib.crypto import InvalidKeyError, load_private_key, public_key_fingerprint
 from ..native.errors import SdkError
+from .wecom_secret import SECRET_GROUP
 
 _lt = LazyTranslate(__name__)
 _logger = logging.getLogger(__name__)
@@ -32,7 +33,18 @@ class WecomCorpKey(models.Model):
     company_id = fields.Many2one(related="corp_id.company_id", store=True)
     version = fields.Integer(required=True, help="The 版本号 shown beside 消息加密公钥.")
     private_key = fields.Text(
-        groups="base.group_system", copy=False, help="PEM, PKCS#1 or PKCS#8, unencrypted."
+        "Private Key (stored)",
+        groups=SECRET_GROUP,
+        copy=False,
+        help="PEM, PKCS#1 or PKCS#8, unencrypted.",
+    )
+    private_key_input = fields.Text(
+        "Private Key",
+        compute="_compute_private_key_input",
+        inverse="_inverse_private_key_input",
+        groups="base.group_system",
+        help="PEM, PKCS#1 or PKCS#8, unencrypted. Once saved it is never shown again: paste "
+        "another one to replace it.",
     )
     fingerprint = fields.Char(
         compute="_compute_fingerprint",
@@ -66,6 +78,14 @@ class WecomCorpKey(models.Model):
                 self.env["wecom.message"]._reprocess(corp, versions=versions)
             except SdkError as error:
                 _logger.warning("corp %s: reprocessing waits: %s", corp.corpid, error.code)
+
+    def _compute_private_key_input(self):
+        self.private_key_input = False
+
+    def _inverse_private_key_input(self):
+        for key in self:
+            if key.private_key_input:
+                key.sudo().private_key = key.private_key_input.strip()
 
     @api.depends("private_key")
     def _compute_fingerprint(self):

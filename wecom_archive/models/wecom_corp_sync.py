@@ -17,6 +17,7 @@ from ..lib.directory import (
 from ..lib.normalize import id_kind
 from ..lib.wecom_api import DEFAULT_BASE_URL, WecomApi, WecomApiError
 from .wecom_access_token import token_store
+from .wecom_secret import SECRET_GROUP, is_set, write_only
 
 _logger = logging.getLogger(__name__)
 
@@ -43,30 +44,40 @@ class WecomCorp(models.Model):
         "sent there.",
     )
     contact_secret = fields.Char(
-        "Contacts Secret",
-        groups="base.group_system",
+        "Contacts Secret (stored)",
+        groups=SECRET_GROUP,
         copy=False,
         help="Secret of 管理工具 → 通讯录同步 (departments and members). Empty: the "
         "application's secret is used.",
     )
+    contact_secret_input = write_only("contact_secret", "Contacts Secret")
+    contact_secret_set = is_set("contact_secret", "Contacts Secret Set")
     customer_secret = fields.Char(
-        "Customer Contact Secret",
-        groups="base.group_system",
+        "Customer Contact Secret (stored)",
+        groups=SECRET_GROUP,
         copy=False,
         help="Secret of 客户联系 (customers and customer groups). Empty: the application's "
         "secret is used.",
     )
+    customer_secret_input = write_only("customer_secret", "Customer Contact Secret")
+    customer_secret_set = is_set("customer_secret", "Customer Contact Secret Set")
     agent_id = fields.Char("Application AgentId", help="The self-built application (自建应用).")
     app_secret = fields.Char(
-        "Application Secret",
-        groups="base.group_system",
+        "Application Secret (stored)",
+        groups=SECRET_GROUP,
         copy=False,
         help="Secret of the self-built application: alerts by application message, QR login.",
     )
-    callback_token = fields.Char(groups="base.group_system", copy=False)
+    app_secret_input = write_only("app_secret", "Application Secret")
+    app_secret_set = is_set("app_secret", "Application Secret Set")
+    callback_token = fields.Char("Callback Token (stored)", groups=SECRET_GROUP, copy=False)
+    callback_token_input = write_only("callback_token", "Callback Token")
+    callback_token_set = is_set("callback_token", "Callback Token Set")
     callback_aes_key = fields.Char(
-        "Callback EncodingAESKey", groups="base.group_system", copy=False
+        "Callback EncodingAESKey (stored)", groups=SECRET_GROUP, copy=False
     )
+    callback_aes_key_input = write_only("callback_aes_key", "Callback EncodingAESKey")
+    callback_aes_key_set = is_set("callback_aes_key", "Callback EncodingAESKey Set")
     callback_url = fields.Char("Callback URL", compute="_compute_callback_url")
     session_window_days = fields.Integer(
         "Conversation Window (days)",
