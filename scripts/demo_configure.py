@@ -38,3 +38,15 @@ for member in members.filtered(lambda m: not m.employee_id):
     member.action_create_employee()
 env.cr.commit()
 print(f"{len(members)} archived members linked to HR employees")
+# 账号权限: an archive admin who reads one department's chats (log in: scoped / scoped).
+department = env["wecom.department"].search(
+    [("corp_id", "=", corp.id), ("member_ids", "!=", False), ("parent_id", "!=", False)], limit=1
+)
+scoped = env["res.users"].create(
+    {"name": "范围管理员", "login": "scoped", "password": "scoped", "lang": "zh_CN"}
+)
+env["wecom.scope.wizard"].create(
+    {"user_id": scoped.id, "role": "admin", "department_ids": [(6, 0, department.ids)]}
+).action_apply()
+env.cr.commit()
+print(f"archive admin 'scoped' (password scoped) reads {department.complete_name}")

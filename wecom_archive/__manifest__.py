@@ -11,6 +11,7 @@
     "data": [
         "security/wecom_archive_security.xml",
         "security/ir.model.access.csv",
+        "security/wecom_archive_scope_rules.xml",
         "data/ir_cron.xml",
         "views/wecom_message_views.xml",
         "views/wecom_conversation_views.xml",
@@ -20,6 +21,8 @@
         "views/wecom_violation_views.xml",
         "views/wecom_rescan_views.xml",
         "views/wecom_corp_views.xml",
+        "views/wecom_access_log_views.xml",
+        "views/wecom_login_templates.xml",
         "views/wecom_archive_menus.xml",
     ],
     "demo": ["demo/wecom_corp_demo.xml", "demo/wecom_keyword_rule_demo.xml"],

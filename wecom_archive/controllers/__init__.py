@@ -1,1 +1,1 @@
-from . import callback
+from . import callback, media, qr_login

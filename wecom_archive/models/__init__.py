@@ -1,6 +1,11 @@
 from . import (
+    ir_binary,
     res_partner,
+    res_users,
+    res_users_qr_login,
+    wecom_access_log,
     wecom_access_token,
+    wecom_archived_data,
     wecom_contact,
     wecom_conversation,
     wecom_corp,
@@ -11,6 +16,7 @@ from . import (
     wecom_keyword_rule,
     wecom_member,
     wecom_message,
+    wecom_qr_login_state,
     wecom_rescan,
     wecom_violation,
 )

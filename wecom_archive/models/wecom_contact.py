@@ -23,6 +23,7 @@ class WecomContact(models.Model):
     """An external contact (客户): a WeChat or WeCom user outside the corp."""
 
     _name = "wecom.contact"
+    _inherit = ["wecom.archived.data"]
     _description = "WeCom Customer"
     _order = "name, external_userid"
 
@@ -63,6 +64,7 @@ class WecomContact(models.Model):
     partner_suggestion_ids = fields.Many2many(
         "res.partner", compute="_compute_partner_suggestion_ids", string="Possible CRM Contacts"
     )
+    conversation_ids = fields.One2many("wecom.conversation", "contact_id", string="Chats")
     conversation_count = fields.Integer(compute="_compute_conversation_count")
 
     _sql_constraints = [
@@ -148,6 +150,7 @@ class WecomContactFollow(models.Model):
     _name = "wecom.contact.follow"
     _description = "WeCom Customer Follower"
     _order = "state, added_on"
+    _rec_names_search = ["contact_id.name", "member_id.name"]
 
     contact_id = fields.Many2one("wecom.contact", required=True, ondelete="cascade", index=True)
     member_id = fields.Many2one("wecom.member", required=True, ondelete="cascade", index=True)

@@ -7,8 +7,11 @@ class WecomConversation(models.Model):
     """A chat: a member with an external contact, two members, or a group (roomid)."""
 
     _name = "wecom.conversation"
+    _inherit = ["wecom.archived.data"]
+    _access_log_open = "open_chat"
     _description = "WeCom Conversation"
     _order = "last_msgtime desc, id desc"
+    _rec_names_search = ["key", "contact_id.name", "group_id.name", "member_ids.name"]
 
     corp_id = fields.Many2one("wecom.corp", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one("res.company", required=True, index=True)

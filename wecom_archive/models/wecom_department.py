@@ -34,6 +34,12 @@ class WecomDepartment(models.Model):
         ("department_uniq", "unique(corp_id, department_id)", "This department already exists."),
     ]
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "parent_id" in vals or "member_ids" in vals:
+            self.env["res.users"]._wecom_scope_changed()  # scopes hold subdepartments
+        return result
+
     @api.depends("name", "parent_id.complete_name")
     def _compute_complete_name(self):
         for department in self:

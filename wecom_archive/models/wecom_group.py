@@ -5,6 +5,7 @@ class WecomGroup(models.Model):
     """A group chat: a customer group (客户群) or an internal group, by its roomid."""
 
     _name = "wecom.group"
+    _inherit = ["wecom.archived.data"]
     _description = "WeCom Group Chat"
     _order = "name, roomid"
 
@@ -21,6 +22,7 @@ class WecomGroup(models.Model):
     dismissed = fields.Boolean(readonly=True)
     line_ids = fields.One2many("wecom.group.member", "group_id", string="Members")
     member_count = fields.Integer(compute="_compute_member_count")
+    conversation_ids = fields.One2many("wecom.conversation", "group_id", string="Chats")
     synced_on = fields.Datetime("Synced On", readonly=True)
 
     _sql_constraints = [("roomid_uniq", "unique(corp_id, roomid)", "This group already exists.")]
@@ -42,6 +44,7 @@ class WecomGroupMember(models.Model):
     _name = "wecom.group.member"
     _description = "WeCom Group Chat Member"
     _order = "group_id, join_time"
+    _rec_names_search = ["party", "member_id.name", "contact_id.name"]
 
     group_id = fields.Many2one("wecom.group", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="group_id.company_id", store=True, index=True)

@@ -22,6 +22,7 @@ class WecomMember(models.Model):
     """
 
     _name = "wecom.member"
+    _inherit = ["wecom.archived.data"]
     _description = "WeCom Member"
     _order = "name, userid"
 
@@ -65,6 +66,20 @@ class WecomMember(models.Model):
     _sql_constraints = [
         ("userid_uniq", "unique(corp_id, userid)", "This member already exists."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        members = super().create(vals_list)
+        if any(vals.get("department_ids") for vals in vals_list):
+            self.env["res.users"]._wecom_scope_changed()
+        return members
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "department_ids" in vals:
+            # A member who changes department moves with their chats: scopes are re-read.
+            self.env["res.users"]._wecom_scope_changed()
+        return result
 
     @api.depends("name", "userid")
     def _compute_display_name(self):

@@ -132,7 +132,7 @@ class WecomMessage(models.Model):
     """One archived message, kept whole and never edited."""
 
     _name = "wecom.message"
-    _inherit = ["wecom.access.logged"]
+    _inherit = ["wecom.archived.data"]
     _access_log_open = "view_message"
     _access_log_search_fields = ("text",)
     _description = "Archived WeCom Message"

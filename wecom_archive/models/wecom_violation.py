@@ -23,6 +23,9 @@ class WecomViolation(models.Model):
     """A message that hit a sensitive-word rule (敏感词违规), archived again for review."""
 
     _name = "wecom.violation"
+    _inherit = ["wecom.archived.data"]
+    _access_log_open = "view_violation"
+    _access_log_search_fields = ("content", "words_hit")
     _description = "Sensitive-Word Violation"
     _order = "msgtime desc, id desc"
 

@@ -1,8 +1,11 @@
 from . import (
+    test_access_scope,
     test_callback,
     test_corp,
     test_pipeline,
     test_pipeline_crash,
+    test_qr_login,
+    test_secrets,
     test_sync,
     test_translations,
     test_violations,

@@ -200,6 +200,8 @@ class TestViolations(WecomCase):
         admin = new_test_user(
             self.env, "archive_admin", groups="wecom_archive.group_wecom_archive_admin"
         )
+        self.assertFalse(self.Violation.with_user(admin).search([]), "nothing in scope yet")
+        admin.wecom_scope_member_ids = self.env["wecom.member"].search([("userid", "=", "seller")])
         self.assertEqual(len(self.Violation.with_user(admin).search([])), 1)
         with self.assertRaises(AccessError):
             self.Rule.with_user(admin).create({"name": "x", "category": "x", "words_input": "x"})

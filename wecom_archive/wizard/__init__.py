@@ -1,0 +1,1 @@
+from . import wecom_scope_wizard
