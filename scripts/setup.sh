@@ -3,6 +3,18 @@
 source "$(dirname "$0")/common.sh"
 
 command -v gcc >/dev/null || die "gcc is missing: apt-get install gcc (it builds the fake Finance SDK)."
+
+# Debian packages for what a user sees: Chromium (browser tours, screenshots) and a CJK font
+# (Chinese text renders as boxes without one).
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+fc-list 2>/dev/null | grep -qi "CJK" || missing+=(fonts-noto-cjk)
+if [ "${#missing[@]}" -gt 0 ]; then
+    mkdir -p "$BUILD"
+    echo "installing ${missing[*]} from Debian"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
+        >"$BUILD/apt.log" 2>&1 || die "could not install ${missing[*]} (apt-get, see $BUILD/apt.log)."
+fi
 "$ODOO_PYTHON" -m pip install --quiet --disable-pip-version-check -r "$ROOT/requirements.txt" \
     || die "could not install requirements.txt into Odoo's Python ($ODOO_PYTHON)."
 make --no-print-directory -C "$ROOT" sdk

@@ -360,6 +360,18 @@ class TestAccessScope(HttpCase):
         log = self.env["wecom.access.log"].search([("conversation_id", "=", chat.id)])
         self.assertEqual((log.action, log.user_id), ("open_chat", self.scoped))
         self.assertEqual(log.member_ids, self.a)
+        chat_ab, message, _attachment, violation = self.chats["ab"]
+        message.with_user(self.scoped).web_read({"text": {}})
+        violation.with_user(self.scoped).web_read({"content": {}})
+        opened = self.env["wecom.access.log"].search(
+            [("conversation_id", "=", chat_ab.id)], order="id"
+        )
+        self.assertEqual(opened.mapped("action"), ["view_message", "view_violation"])
+        self.assertEqual(opened.mapped("res_id"), [message.id, violation.id])
+        self.assertEqual(opened[0].member_ids, self.a | self.b)
+        # a list of chats, read a page at a time, is not an opening
+        self.env["wecom.conversation"].with_user(self.scoped).web_search_read([], {})
+        self.assertEqual(self.env["wecom.access.log"].search_count([]), 3)
         admin = self.env.ref("base.user_admin")
         for user in (self.super, admin):
             with self.assertRaises(UserError):
