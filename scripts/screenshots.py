@@ -75,16 +75,41 @@ class Chromium:
                 time.sleep(0.2)
         self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=60)
         self.next_id = 0
+        self.errors = []  # the page's console errors and uncaught exceptions
 
     def call(self, method, **params):
         self.next_id += 1
         self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
         while True:
             message = json.loads(self.ws.recv())
+            self._note(message)
             if message.get("id") == self.next_id:
                 if "error" in message:
                     raise RuntimeError(f"{method}: {message['error']}")
                 return message.get("result", {})
+
+    def _note(self, message):
+        params = message.get("params", {})
+        if message.get("method") == "Runtime.exceptionThrown":
+            details = params["exceptionDetails"]
+            self.errors.append(details.get("exception", {}).get("description") or details["text"])
+        elif message.get("method") == "Runtime.consoleAPICalled" and params["type"] == "error":
+            self.errors.append(
+                " ".join(str(a.get("value", a.get("description"))) for a in params["args"])
+            )
+
+    def settle(self, seconds):
+        """Let the page render for ``seconds``, noting its errors meanwhile."""
+        deadline = time.monotonic() + seconds
+        self.ws.settimeout(0.2)
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    self._note(json.loads(self.ws.recv()))
+                except websocket.WebSocketTimeoutException:
+                    continue
+        finally:
+            self.ws.settimeout(60)
 
     def close(self):
         self.ws.close()
@@ -107,6 +132,7 @@ def main():
     browser = Chromium(1440, 900)
     try:
         browser.call("Network.enable")
+        browser.call("Runtime.enable")
         if not args.anonymous:
             browser.call(
                 "Network.setCookie",
@@ -116,8 +142,11 @@ def main():
             )
         for spec in args.pages:
             name, path = spec.split("=", 1)
+            browser.errors.clear()
             browser.call("Page.navigate", url=args.base + path)
-            time.sleep(args.wait)
+            browser.settle(args.wait)
+            for error in browser.errors:
+                print(f"{name}: browser error: {error}")
             shot = browser.call("Page.captureScreenshot", format="png")
             target = os.path.join(args.out, f"{name}.png")
             with open(target, "wb") as handle:

@@ -38,13 +38,15 @@ class WecomConversation(models.Model):
 
     @api.depends("key", "kind", "contact_id.name", "member_ids.name", "group_id.name")
     def _compute_display_name(self):
-        for chat in self:
+        # A chat is named after both parties, also for an archive admin whose scope holds
+        # only one of them: the names, not the other party's chats.
+        for chat, chat_sudo in zip(self, self.sudo(), strict=True):
             if chat.kind == "group":
-                chat.display_name = chat.group_id.name or chat.roomid
+                chat.display_name = chat_sudo.group_id.name or chat.roomid
             else:
-                names = [m.display_name for m in chat.member_ids]
-                if chat.contact_id:
-                    names.append(chat.contact_id.display_name)
+                names = [m.display_name for m in chat_sudo.member_ids]
+                if chat_sudo.contact_id:
+                    names.append(chat_sudo.contact_id.display_name)
                 chat.display_name = " ↔ ".join(names) or chat.key
 
     @api.model

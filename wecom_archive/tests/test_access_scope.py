@@ -296,6 +296,12 @@ class TestAccessScope(HttpCase):
             context, self.expected["scoped"]["wecom.message"].with_user(self.scoped)
         )
 
+    def test_a_chat_is_named_after_both_parties(self):
+        # 白雪 is out of scope, her chat with 艾伦 is not: it is named after both of them.
+        chat = self.chats["ab"][0].with_user(self.scoped)
+        self.assertEqual(set(chat.display_name.split(" ↔ ")), {"艾伦", "白雪"})
+        self.assertEqual(chat.member_ids, self.a.with_user(self.scoped))  # her record stays hidden
+
     def test_a_member_who_changes_department_moves_with_their_chats(self):
         messages = self.env["wecom.message"].with_user(self.scoped)
         ids = self.expected["super"]["wecom.message"].ids
