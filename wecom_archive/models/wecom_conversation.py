@@ -39,15 +39,31 @@ class WecomConversation(models.Model):
     @api.depends("key", "kind", "contact_id.name", "member_ids.name", "group_id.name")
     def _compute_display_name(self):
         # A chat is named after both parties, also for an archive admin whose scope holds
-        # only one of them: the names, not the other party's chats.
+        # only one of them: the names, not the other party's chats. Read in one query, and
+        # not through member_ids as superuser, whose unfiltered value would then be what
+        # the reader's own forms get.
+        names = {}
+        if self.ids:
+            self.flush_model(["member_ids"])
+            self.env["wecom.member"].flush_model(["name", "userid"])
+            self.env.cr.execute(
+                """SELECT rel.wecom_conversation_id, COALESCE(m.name, m.userid)
+                     FROM wecom_conversation_member_rel rel
+                     JOIN wecom_member m ON m.id = rel.wecom_member_id
+                    WHERE rel.wecom_conversation_id = ANY(%s)
+                    ORDER BY COALESCE(m.name, m.userid)""",
+                [list(self.ids)],
+            )
+            for chat_id, name in self.env.cr.fetchall():
+                names.setdefault(chat_id, []).append(name)
         for chat, chat_sudo in zip(self, self.sudo(), strict=True):
             if chat.kind == "group":
                 chat.display_name = chat_sudo.group_id.name or chat.roomid
             else:
-                names = [m.display_name for m in chat_sudo.member_ids]
+                parts = list(names.get(chat.id, []))
                 if chat_sudo.contact_id:
-                    names.append(chat_sudo.contact_id.display_name)
-                chat.display_name = " ↔ ".join(names) or chat.key
+                    parts.append(chat_sudo.contact_id.display_name)
+                chat.display_name = " ↔ ".join(parts) or chat.key
 
     @api.model
     def _action_open(self, domain):
