@@ -188,7 +188,32 @@ def render_text(msgtype, data):
         return _s(_dict(data.get("redpacket")).get("wish"))
     if msgtype == "sphfeed":
         return _join(body.get("sph_name"), body.get("feed_desc"))
+    if msgtype not in KNOWN_TYPES:  # a type WeCom added later: every text it carries
+        unknown = data[msgtype] if msgtype in data else _without_keys(data, _COMMON_KEYS)
+        return _join(*_strings(unknown))
     return ""
+
+
+# The fields every message has, and those that hold ids or hashes rather than text.
+_COMMON_KEYS = frozenset({"msgid", "action", "from", "tolist", "roomid", "msgtime", "msgtype"})
+_NOT_TEXT_KEYS = frozenset({"sdkfileid", "md5sum", "msgid", "userid", "external_userid"})
+
+
+def _without_keys(data, keys):
+    return {key: value for key, value in data.items() if key not in keys}
+
+
+def _strings(value):
+    """The strings in ``value`` (nested dicts and lists), ids and hashes left aside."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [
+            s for key, item in value.items() if key not in _NOT_TEXT_KEYS for s in _strings(item)
+        ]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
 
 
 def _media(msgtype, data):

@@ -30,6 +30,22 @@ def test_each_type(sample):
     assert message.known == (message.msgtype != "hologram")
 
 
+def test_unknown_type_text_leaves_ids_aside():
+    message = normalize(
+        {
+            "msgid": "u1",
+            "msgtype": "newthing",
+            "from": MEMBER,
+            "newthing": {
+                "title": "新功能",
+                "parts": [{"content": "第一段", "sdkfileid": "CtYBMzA2", "md5sum": "abc"}, 3],
+            },
+        }
+    )
+    assert message.text == "新功能\n第一段"
+    assert not message.known
+
+
 def by_type(msgtype):
     return normalize(next(s for s in SAMPLES if s.get("msgtype") == msgtype))
 
