@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import random
+import statistics
 from datetime import UTC, datetime, timedelta
 
 from . import phrases
@@ -58,13 +59,14 @@ TYPE_WEIGHTS = {
 }
 GROUP_ONLY = {"vote", "collect"}
 # type: (size range in bytes at media_scale 1, magic header of the format)
+AMR_MAGIC = b"#!AMR\n"
 MEDIA = {
     "image": ((30_000, 600_000), b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"),
-    "voice": ((3_000, 60_000), b"#!AMR\n"),
+    "voice": ((3_000, 60_000), AMR_MAGIC),
     "video": ((500_000, 8_000_000), b"\x00\x00\x00\x18ftypmp42"),
     "file": ((10_000, 5_000_000), b"%PDF-1.4\n"),
     "emotion": ((10_000, 300_000), b"GIF89a"),
-    "meeting_voice_call": ((3_000, 60_000), b"#!AMR\n"),
+    "meeting_voice_call": ((3_000, 60_000), AMR_MAGIC),
     "voip_doc_share": ((10_000, 2_000_000), b"PK\x03\x04"),
 }
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -263,17 +265,27 @@ class _Writer:
         suffix = "_external" if self.rng.random() < 0.05 else ""
         return f"{digits}_{_ms(moment) // 1000}{suffix}"
 
+    def amr(self, size):
+        """A playable AMR-NB file of about ``size`` bytes: WeCom's voice format. Frames of
+        mode 12.2 kbit/s (a TOC byte and 31 bytes, 20 ms each) whose bits are random: any
+        decoder plays them, as noise."""
+        frames = max(1, (size - len(AMR_MAGIC)) // 32)
+        return AMR_MAGIC + b"".join(b"\x3c" + self.rng.randbytes(31) for _ in range(frames))
+
     def media(self, msgtype):
         (low, high), magic = MEDIA[msgtype]
         known = self.media_files.setdefault(msgtype, [])
         if known and (self.rng.random() < 0.05 or self.media_bytes > self.media_budget):
             return self.rng.choice(known)  # forwarded again
         size = max(64, int(self.rng.uniform(low, high) * self.media_scale))
-        body = bytearray(magic)
-        body += self.rng.randbytes(size - len(magic))
-        for offset in range(len(magic), size, 997):  # binary data has NULs
-            body[offset] = 0
-        data = bytes(body[:size])
+        if magic == AMR_MAGIC:
+            data = self.amr(size)
+        else:
+            body = bytearray(magic)
+            body += self.rng.randbytes(size - len(magic))
+            for offset in range(len(magic), size, 997):  # binary data has NULs
+                body[offset] = 0
+            data = bytes(body[:size])
         sdkfileid = "Cta" + "".join(
             self.rng.choice(_B64) for _ in range(self.rng.randrange(80, 150))
         )
@@ -557,6 +569,9 @@ class _Writer:
         raise ValueError(msgtype)
 
 
+SESSION_TURN_S = 120  # mean seconds between two messages of one session
+
+
 def generate(
     out_dir,
     *,
@@ -587,14 +602,22 @@ def generate(
     with open(path, "w", encoding="utf-8") as handle:
         writer = _Writer(rng, out_dir, media_scale, handle, key_versions, messages, start, end)
         writer.userids = sorted(members)
-        # Sessions follow each other in time; on average 8 messages each.
-        gap = (end - start).total_seconds() / max(1, messages / 8)
+        # Sessions follow each other in time, from 8:00 to 22:00 (Shanghai), their messages
+        # up to 2 minutes apart: before each session the time left until ``end`` is shared
+        # out again between the messages and sessions still to come, so the history ends by
+        # ``end``, not after it, at any size.
+        script_length = statistics.mean(len(s) for ds in phrases.DIALOGS.values() for s in ds)
         moment = start
         while writer.count < messages:
-            moment += timedelta(seconds=rng.expovariate(1 / gap))
+            left = messages - writer.count
+            active = max(0.0, (end - moment).total_seconds()) * 14 / 24 * 0.9
+            spacing = max(2.0, min(SESSION_TURN_S, active / 2 / left))
+            gap = max(1.0, (active - left * spacing) / max(1.0, left / script_length))
+            moment = min(end, moment + timedelta(seconds=rng.expovariate(1 / gap)))
             local_hour = (moment + SHANGHAI).hour
-            if local_hour < 8 or local_hour >= 22:  # nights are quiet
-                moment += timedelta(hours=(8 - local_hour) % 24 or 10)
+            night = timedelta(hours=(8 - local_hour) % 24 or 10)
+            if (local_hour < 8 or local_hour >= 22) and moment + night < end:  # quiet nights
+                moment += night
             kind, parties, roomid, group = rng.choice(chats[rng.choices(kinds, kind_weights)[0]])
             chat_name = group.get("name") or group.get("roomname", "") if group else ""
             script = rng.choice(phrases.DIALOGS[kind])
@@ -631,7 +654,7 @@ def generate(
             for turn, text in enumerate(script):
                 if writer.count >= messages:
                     break
-                moment += timedelta(seconds=rng.randrange(5, 240))
+                moment = min(end, moment + timedelta(seconds=rng.uniform(1, 2 * spacing - 1)))
                 sender = parties[turn % 2] if kind != "group" else rng.choice(parties)
                 if sender.startswith("wb"):
                     sender = parties[0]

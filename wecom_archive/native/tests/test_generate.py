@@ -132,3 +132,16 @@ def test_streaming_memory_is_flat(tmp_path):
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 30 * 1024 * 1024
+
+
+@pytest.mark.parametrize("messages", [1500, 20000])
+def test_history_ends_by_its_end_date(tmp_path, messages):
+    # The demo's history ends now, not weeks in the future, at any density.
+    generate(str(tmp_path), messages=messages, seed=3, end=END, days=30, media_scale=0.001)
+    lines = (tmp_path / "messages.jsonl").read_text(encoding="utf-8").splitlines()
+    times = [m.get("msgtime", m.get("time")) for m in (json.loads(line) for line in lines)]
+    assert len(times) == messages
+    first, last = (datetime.fromtimestamp(t / 1000, UTC) for t in (min(times), max(times)))
+    assert END.timestamp() - 30 * 86400 <= first.timestamp()
+    assert last <= END
+    assert (END - last).days < 2, f"the history ends {END - last} early"
