@@ -4,11 +4,12 @@ source "$(dirname "$0")/common.sh"
 
 command -v gcc >/dev/null || die "gcc is missing: apt-get install gcc (it builds the fake Finance SDK)."
 
-# Debian packages for what a user sees: Chromium (browser tours, screenshots) and a CJK font
-# (Chinese text renders as boxes without one).
+# Debian packages for what a user sees: Chromium (browser tours, screenshots), a CJK font
+# (Chinese text renders as boxes without one) and ffmpeg (voice messages made playable).
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "CJK" || missing+=(fonts-noto-cjk)
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)  # voice (AMR) converted for browsers
 if [ "${#missing[@]}" -gt 0 ]; then
     mkdir -p "$BUILD"
     echo "installing ${missing[*]} from Debian"

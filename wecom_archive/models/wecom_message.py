@@ -14,6 +14,7 @@ from odoo.tools import config
 from odoo.tools.sql import create_index
 
 from ..lib.decrypt import DONE, wire_msgid
+from ..lib.media_convert import MediaConvertError, needs_conversion, to_mp3
 from ..lib.normalize import conversation_key, id_kind
 from ..native.errors import MediaIntegrityError, SdkError, SdkLibraryError
 from .bigint import BigInteger
@@ -47,6 +48,7 @@ PIPELINE_FIELDS = frozenset(
         "media_md5",
         "media_size",
         "media_check",
+        "playable_attachment_id",
     }
 )
 MEDIA_CHECKS = [
@@ -185,6 +187,13 @@ class WecomMessage(models.Model):
     media_attempts = fields.Integer(readonly=True)
     media_next_try = fields.Datetime(readonly=True)
     attachment_id = fields.Many2one("ir.attachment", readonly=True)
+    playable_attachment_id = fields.Many2one(
+        "ir.attachment",
+        "Playable Audio",
+        readonly=True,
+        help="The voice or recording converted to MP3 when downloaded (WeCom sends AMR, which "
+        "no browser plays); the original file is kept.",
+    )
 
     _sql_constraints = [
         ("msgid_uniq", "unique(corp_id, msgid)", "A message is archived once per corp."),
@@ -271,7 +280,13 @@ class WecomMessage(models.Model):
             "ON CONFLICT (corp_id, msgid) DO NOTHING RETURNING msgid, id"
         )
         inserted = dict(execute_values(self.env.cr, query, rows, page_size=len(rows), fetch=True))
-        stored = [(inserted[m.msgid], m, links[m.msgid]) for m in done if m.msgid in inserted]
+        # A msgid WeCom delivers twice in one batch is stored once (its first row), and is
+        # counted and scanned once.
+        stored, seen = [], set()
+        for m in done:
+            if m.msgid in inserted and m.msgid not in seen:
+                seen.add(m.msgid)
+                stored.append((inserted[m.msgid], m, links[m.msgid]))
         self._attach(corp, stored)
         self.env["wecom.violation"]._scan(corp, stored)
         self.env.invalidate_all()
@@ -656,11 +671,13 @@ class WecomMessage(models.Model):
             }
         )
         os.unlink(path)
+        playable, convert_error = self._playable_attachment(name, raw)
         pipeline.write(
             {
                 "media_state": "done",
-                "media_error": False,
+                "media_error": convert_error,
                 "attachment_id": attachment.id,
+                "playable_attachment_id": playable.id,
                 "media_attempts": self.media_attempts + 1,
                 "media_check": "md5" if self.media_md5 else ("size" if self.media_size else "none"),
                 # what the file is, whatever WeCom announced (often nothing)
@@ -669,6 +686,30 @@ class WecomMessage(models.Model):
             }
         )
         _logger.debug("media of message %s: %s bytes", self.id, size)
+
+    def _playable_attachment(self, name, raw):
+        """(attachment, error) of the browser-playable copy of audio a browser cannot play
+        (AMR: voice, meeting recordings), converted once here; none is needed otherwise."""
+        if not needs_conversion(raw):
+            return self.env["ir.attachment"], False
+        try:
+            mp3 = to_mp3(raw)
+        except MediaConvertError as error:
+            _logger.warning("media of message %s: not converted for playing: %s", self.id, error)
+            return self.env["ir.attachment"], self.env._(
+                "Downloaded, but not converted for playing in the browser: %(error)s",
+                error=error,
+            )
+        playable = self.env["ir.attachment"].create(
+            {
+                "name": f"{os.path.splitext(name)[0]}.mp3",
+                "raw": mp3,
+                "mimetype": "audio/mpeg",
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
+        return playable, False
 
     @api.model
     def _cron_download_media(self, time_budget=None):

@@ -2,13 +2,15 @@ import base64
 import hashlib
 import json
 import os
+import random
 import resource
+import subprocess
+import tempfile
 import threading
 import time
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
-import psutil
 from psycopg2 import IntegrityError
 
 from odoo import fields
@@ -16,6 +18,7 @@ from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import config, mute_logger
 
+from ..lib.decrypt import Decryptor
 from ..lib.tests.samples import CUSTOMER, EXPECTED_TEXT, MEMBER, ROOM, SAMPLES
 from ..native.errors import SdkNotTrustedError
 from .common import WecomCase, key_pair
@@ -114,6 +117,15 @@ class TestPipeline(WecomCase):
         # An empty answer never moves the cursor back.
         self.corp._pull()
         self.assertEqual(self.corp.seq, 10)
+
+    def test_a_msgid_delivered_twice_in_one_batch_counts_once(self):
+        text = dict(SAMPLES[0], msgid="twice")
+        self.build_corpus([text, dict(SAMPLES[0], msgid="other"), text])
+        self.assertEqual(self.corp._pull(), 2)
+        messages = self.messages()
+        self.assertEqual(messages.mapped("msgid"), ["twice", "other"])
+        self.assertEqual(messages.conversation_id.message_count, 2)
+        self.assertEqual(self.corp.seq, 3)
 
     def test_decryption_processes_setting(self):
         """0 uses every core; a smaller number leaves cores to the web workers."""
@@ -283,30 +295,34 @@ class TestPipeline(WecomCase):
         poison_seqs = {wire[i]["seq"] for i in poison_at}
 
         killed = []
-        pulling = threading.Event()
+        started = threading.Event()
+        decryptors = []
+        untouched_enter = Decryptor.__enter__
+
+        def enter(decryptor):
+            untouched_enter(decryptor)
+            decryptors.append(decryptor)
+            started.set()
+            return decryptor
 
         def kill_two_workers():
-            """SIGKILL two of the pull's first decryption workers, mid-batch."""
-            me = psutil.Process()
-            deadline = time.monotonic() + 30
-            first = []
-            while len(first) < 2 and time.monotonic() < deadline and pulling.is_set():
-                first = [c for c in me.children() if "decrypt_worker" in " ".join(c.cmdline())]
-                time.sleep(0.01)
-            for process in first[:2]:
+            """SIGKILL the pull's two decryption workers once they serve, mid-batch."""
+            if not started.wait(60):
+                return
+            for worker in list(decryptors[0]._workers):
                 time.sleep(0.15)
-                process.kill()
-                killed.append(process.pid)
+                worker.process.kill()
+                killed.append(worker.process.pid)
 
         self.corp.batch_size = 500
         self.corp.decrypt_processes = 2
-        pulling.set()
         killer = threading.Thread(target=kill_two_workers)
         killer.start()
         try:
-            stored = self.corp._pull(max_batches=2)
+            with patch.object(Decryptor, "__enter__", enter):
+                stored = self.corp._pull(max_batches=2)
         finally:
-            pulling.clear()
+            started.set()
             killer.join()
         self.assertEqual(len(killed), 2, "the workers were not killed mid-pull")
         self.assertEqual(stored, 1000)
@@ -393,6 +409,38 @@ class TestPipeline(WecomCase):
         self.assertEqual(stored.media_size, len(recording))
         self.assertEqual(stored.media_md5, hashlib.md5(recording).hexdigest())
         self.assertEqual(by_type["image"].media_check, "size")
+
+    def test_voice_is_converted_once_for_the_browser(self):
+        rng = random.Random(5)
+        amr = b"#!AMR\n" + b"".join(b"\x3c" + rng.randbytes(31) for _ in range(100))  # 2 s
+        voice = dict(SAMPLES[2], voice={"sdkfileid": "v1", "voice_size": len(amr), "md5sum": ""})
+        broken = dict(SAMPLES[2], msgid="broken-voice", voice={"sdkfileid": "v2", "md5sum": ""})
+        image = dict(SAMPLES[1], image={"sdkfileid": "img", "md5sum": "", "filesize": 4})
+        self.build_corpus(
+            [voice, broken, image],
+            media={"v1": amr, "v2": b"#!AMR\nnot frames", "img": b"\xff\xd8x"},
+        )
+        self.corp._pull()
+        self.Message._cron_download_media(time_budget=30)
+        by_msgid = {m.msgid: m for m in self.messages()}
+        stored = by_msgid[voice["msgid"]]
+        self.assertEqual(stored.media_state, "done")
+        self.assertEqual(stored.attachment_id.raw, amr)  # the original is kept
+        playable = stored.playable_attachment_id
+        self.assertEqual(playable.mimetype, "audio/mpeg")
+        self.assertTrue(playable.name.endswith(".mp3"))
+        with tempfile.NamedTemporaryFile(suffix=".mp3") as handle:
+            handle.write(playable.raw)
+            handle.flush()
+            probe = ["ffprobe", "-v", "error", "-show_entries", "format=duration"]
+            seconds = subprocess.run(
+                [*probe, "-of", "csv=p=0", handle.name],
+                capture_output=True,
+                check=True,
+                text=True,
+            ).stdout
+        self.assertAlmostEqual(float(seconds), 2.0, delta=0.2)
+        self.assertFalse(by_msgid[image["msgid"]].playable_attachment_id)
 
     def test_media_retried_after_transient_failure(self):
         data = b"\xff\xd8\xff" + bytes(700_000)
