@@ -67,6 +67,7 @@ class Media:
     md5sum: str = ""
     size: int = 0
     filename: str = ""
+    kind: str = ""  # the msgtype whose media it is: image, voice, video, file, emotion …
 
 
 @dataclass
@@ -82,6 +83,8 @@ class Message:
     text: str = ""
     known: bool = True
     media: Media | None = None
+    # The media inside a mixed message's or a forwarded chat record's items, in order.
+    parts: list = field(default_factory=list)
     revoke_msgid: str = ""
     consent: tuple | None = None  # (external userid, "agree" | "disagree", time in ms)
     participants: list = field(default_factory=list)
@@ -235,7 +238,36 @@ def _media(msgtype, data):
         md5sum=_s(body.get("md5sum")).lower(),
         size=_int(body.get(spec[1])) if spec[1] else 0,
         filename=filename,
+        kind=msgtype,
     )
+
+
+def _item_kind(item_type):
+    """The msgtype of a mixed item ("image") or of a chat record item ("ChatRecordImage")."""
+    kind = _s(item_type)
+    return (kind[len("ChatRecord") :] if kind.startswith("ChatRecord") else kind).lower()
+
+
+def _parts(msgtype, data):
+    """The media inside the items of a mixed message or a chat record (nested ones too)."""
+    if msgtype not in ("mixed", "chatrecord"):
+        return []
+    parts = []
+
+    def walk(items):
+        for item in _list(items):
+            item = _dict(item)
+            kind, content = _item_kind(item.get("type")), _embedded(item.get("content"))
+            if kind in ("", "chatrecord") or "item" in content:
+                walk(content.get("item"))
+                continue
+            name = f"{_s(data.get('msgid')) or 'media'}-{len(parts) + 1}"
+            media = _media(kind, {kind: content, "msgid": name})
+            if media:
+                parts.append(media)
+
+    walk(_dict(data.get(msgtype)).get("item"))
+    return parts
 
 
 def normalize(data):
@@ -261,6 +293,7 @@ def normalize(data):
     )
     message.text = render_text(msgtype, data)
     message.media = _media(msgtype, data)
+    message.parts = _parts(msgtype, data)
     if msgtype == "revoke":
         message.revoke_msgid = _s(_dict(data.get("revoke")).get("pre_msgid"))
     elif msgtype in ("agree", "disagree"):

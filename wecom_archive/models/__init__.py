@@ -14,6 +14,7 @@ from . import (
     wecom_department,
     wecom_group,
     wecom_keyword_rule,
+    wecom_media,
     wecom_member,
     wecom_message,
     wecom_qr_login_state,

@@ -1,5 +1,7 @@
 from odoo import models
 
+MEDIA_MODELS = ("wecom.message", "wecom.message.media")
+
 
 class IrBinary(models.AbstractModel):
     _inherit = "ir.binary"
@@ -8,7 +10,9 @@ class IrBinary(models.AbstractModel):
         """/web/content and /web/image: the media of an archived message is read only by
         who may read the message (the attachment's own check), and every download is logged."""
         stream = super()._record_to_stream(record, field_name)
-        if record._name == "ir.attachment" and record.res_model == "wecom.message":
-            message = self.env["wecom.message"].browse(record.res_id)
+        if record._name == "ir.attachment" and record.res_model in MEDIA_MODELS:
+            message = self.env[record.res_model].browse(record.res_id)
+            if message._name == "wecom.message.media":
+                message = message.sudo().message_id.with_env(self.env)
             self.env["wecom.access.log"]._log("media", message, detail=record.name)
         return stream

@@ -1,25 +1,19 @@
 import json
 import logging
-import mimetypes
-import os
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import config
 from odoo.tools.sql import create_index
 
 from ..lib.decrypt import DONE, wire_msgid
-from ..lib.media_convert import MediaConvertError, needs_conversion, to_mp3
 from ..lib.normalize import conversation_key, id_kind
-from ..native.errors import MediaIntegrityError, SdkError, SdkLibraryError
+from ..native.errors import SdkLibraryError
 from .bigint import BigInteger
-
-MEDIA_MAX_ATTEMPTS = 8
 
 _logger = logging.getLogger(__name__)
 
@@ -28,13 +22,6 @@ STATES = [
     ("no_key", "Key Missing"),
     ("decrypt_error", "Decryption Failed"),
     ("parse_error", "Malformed"),
-]
-MEDIA_STATES = [
-    ("none", "No Media"),
-    ("pending", "To Download"),
-    ("done", "Downloaded"),
-    ("failed", "Failed"),
-    ("too_large", "Too Large"),
 ]
 # Columns the pipeline may still write on an archived message; the rest never changes.
 PIPELINE_FIELDS = frozenset(
@@ -51,11 +38,6 @@ PIPELINE_FIELDS = frozenset(
         "playable_attachment_id",
     }
 )
-MEDIA_CHECKS = [
-    ("md5", "MD5 Verified"),
-    ("size", "Size Verified"),
-    ("none", "Unverified"),
-]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f]|\\u0000")
@@ -134,7 +116,7 @@ class WecomMessage(models.Model):
     """One archived message, kept whole and never edited."""
 
     _name = "wecom.message"
-    _inherit = ["wecom.archived.data"]
+    _inherit = ["wecom.archived.data", "wecom.media.holder"]
     _access_log_open = "view_message"
     _access_log_search_fields = ("text",)
     _description = "Archived WeCom Message"
@@ -170,29 +152,8 @@ class WecomMessage(models.Model):
     department_ids = fields.Many2many(
         "wecom.department", "wecom_message_department_rel", string="Departments", readonly=True
     )
-    sdkfileid = fields.Char(readonly=True)
-    media_state = fields.Selection(MEDIA_STATES, default="none", required=True)
-    media_md5 = fields.Char(readonly=True)
-    media_size = fields.Integer(readonly=True)
-    media_filename = fields.Char(readonly=True)
-    media_error = fields.Char(readonly=True)
-    media_check = fields.Selection(
-        MEDIA_CHECKS,
-        "Media Check",
-        readonly=True,
-        help="How the downloaded file was checked: against the md5sum WeCom sent, against "
-        "the size it sent, or neither (WeCom sent no md5sum or size, e.g. for meeting "
-        "recordings: only the SDK's chunk index was checked).",
-    )
-    media_attempts = fields.Integer(readonly=True)
-    media_next_try = fields.Datetime(readonly=True)
-    attachment_id = fields.Many2one("ir.attachment", readonly=True)
-    playable_attachment_id = fields.Many2one(
-        "ir.attachment",
-        "Playable Audio",
-        readonly=True,
-        help="The voice or recording converted to MP3 when downloaded (WeCom sends AMR, which "
-        "no browser plays); the original file is kept.",
+    media_part_ids = fields.One2many(
+        "wecom.message.media", "message_id", string="Media Inside", readonly=True
     )
 
     _sql_constraints = [
@@ -384,6 +345,7 @@ class WecomMessage(models.Model):
                 chat_departments,
             ),
         )
+        self._store_parts(corp, stored)
         for table, left, right, rows in pairs:
             if rows:
                 lefts, rights = zip(*dict.fromkeys(rows), strict=True)
@@ -424,6 +386,28 @@ class WecomMessage(models.Model):
             [ids],
         )
         self._record_consents(corp, [m for _id, m, _link in stored if m.consent])
+
+    def _store_parts(self, corp, stored):
+        """The media inside mixed messages and chat records, to download like a message's."""
+        now, uid = fields.Datetime.now(), self.env.uid
+        rows = [
+            (
+                *(message_id, corp.id, corp.company_id.id, n, part.kind, part.sdkfileid),
+                *(part.md5sum or None, part.size or None, part.filename, "pending"),
+                *(uid, now, uid, now),
+            )
+            for message_id, message, _link in stored
+            for n, part in enumerate(message.parts, 1)
+        ]
+        if rows:
+            execute_values(
+                self.env.cr,
+                """INSERT INTO wecom_message_media (message_id, corp_id, company_id, sequence,
+                       kind, sdkfileid, media_md5, media_size, media_filename, media_state,
+                       create_uid, create_date, write_uid, write_date)
+                   VALUES %s ON CONFLICT (message_id, sequence) DO NOTHING""",
+                rows,
+            )
 
     def _ensure_rows(self, corp, table, column, keys):
         """{key: id} of members/contacts, created (by id only) when not known yet."""
@@ -598,123 +582,11 @@ class WecomMessage(models.Model):
         return fixed
 
     # -- media -------------------------------------------------------------------------------
-    def _media_partial_path(self):
-        folder = os.path.join(config.filestore(self.env.cr.dbname), "wecom_partial")
-        os.makedirs(folder, exist_ok=True)
-        return os.path.join(folder, f"{self.corp_id.id}-{self.id}")
-
-    def _download_media(self, client):
-        """Download this message's media into an attachment; record the outcome."""
-        self.ensure_one()
-        pipeline = self.with_context(wecom_pipeline=True)
-        max_bytes = (self.corp_id.max_media_size_mb or 0) * 1024 * 1024
-        if max_bytes and self.media_size > max_bytes:
-            pipeline.write(
-                {
-                    "media_state": "too_large",
-                    "media_error": self.env._(
-                        "%(size)s MB is over the %(max)s MB limit of the corp.",
-                        size=round(self.media_size / 1048576, 1),
-                        max=self.corp_id.max_media_size_mb,
-                    ),
-                }
-            )
-            return
-        path = self._media_partial_path()
-        try:
-            size, md5 = client.download_media(
-                self.sdkfileid,
-                path,
-                md5sum=self.media_md5 or "",
-                size=self.media_size or None,
-                max_size=max_bytes or None,
-                retry_attempts=3,
-                base_delay=0.2,
-            )
-        except (SdkError, OSError) as error:
-            attempts = self.media_attempts + 1
-            message = error.message(self.env.lang) if isinstance(error, SdkError) else str(error)
-            too_large = (
-                isinstance(error, SdkError)
-                and error.code == 10000
-                and max_bytes
-                and ("maximum" in (error.detail or ""))
-            )
-            retry = isinstance(error, (OSError, MediaIntegrityError)) or (
-                isinstance(error, SdkError) and error.retryable
-            )
-            state = (
-                "too_large"
-                if too_large
-                else ("pending" if retry and attempts < MEDIA_MAX_ATTEMPTS else "failed")
-            )
-            pipeline.write(
-                {
-                    "media_state": state,
-                    "media_error": message,
-                    "media_attempts": attempts,
-                    "media_next_try": fields.Datetime.now() + timedelta(minutes=2**attempts),
-                }
-            )
-            _logger.info("media of message %s: %s (attempt %s)", self.id, state, attempts)
-            return
-        with open(path, "rb") as handle:
-            raw = handle.read()
-        name = self.media_filename or self.msgid
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": name,
-                "raw": raw,
-                "mimetype": mimetypes.guess_type(name)[0] or "application/octet-stream",
-                "res_model": self._name,
-                "res_id": self.id,
-            }
-        )
-        os.unlink(path)
-        playable, convert_error = self._playable_attachment(name, raw)
-        pipeline.write(
-            {
-                "media_state": "done",
-                "media_error": convert_error,
-                "attachment_id": attachment.id,
-                "playable_attachment_id": playable.id,
-                "media_attempts": self.media_attempts + 1,
-                "media_check": "md5" if self.media_md5 else ("size" if self.media_size else "none"),
-                # what the file is, whatever WeCom announced (often nothing)
-                "media_md5": md5,
-                "media_size": size,
-            }
-        )
-        _logger.debug("media of message %s: %s bytes", self.id, size)
-
-    def _playable_attachment(self, name, raw):
-        """(attachment, error) of the browser-playable copy of audio a browser cannot play
-        (AMR: voice, meeting recordings), converted once here; none is needed otherwise."""
-        if not needs_conversion(raw):
-            return self.env["ir.attachment"], False
-        try:
-            mp3 = to_mp3(raw)
-        except MediaConvertError as error:
-            _logger.warning("media of message %s: not converted for playing: %s", self.id, error)
-            return self.env["ir.attachment"], self.env._(
-                "Downloaded, but not converted for playing in the browser: %(error)s",
-                error=error,
-            )
-        playable = self.env["ir.attachment"].create(
-            {
-                "name": f"{os.path.splitext(name)[0]}.mp3",
-                "raw": mp3,
-                "mimetype": "audio/mpeg",
-                "res_model": self._name,
-                "res_id": self.id,
-            }
-        )
-        return playable, False
-
     @api.model
     def _cron_download_media(self, time_budget=None):
-        """Download pending media, one message per transaction (SKIP LOCKED: workers share),
-        within Odoo's time limit for crons."""
+        """Download pending media — of messages, and inside mixed messages and chat
+        records — one file per transaction (SKIP LOCKED: workers share), within Odoo's time
+        limit for crons."""
         if time_budget is None:
             time_budget = self.env["wecom.corp"]._cron_time_budget(share=1 / 4)
         deadline = time.monotonic() + time_budget
@@ -725,23 +597,26 @@ class WecomMessage(models.Model):
                 _logger.warning("corp %s: %s", corp.corpid, error)
                 continue
             with client:
-                while time.monotonic() < deadline:
-                    self.env.flush_all()
-                    corp._begin()
-                    self.env.cr.execute(
-                        """SELECT id FROM wecom_message
-                            WHERE corp_id = %s AND media_state = 'pending'
-                              AND (media_next_try IS NULL
-                                   OR media_next_try <= now() at time zone 'UTC')
-                            ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""",
-                        [corp.id],
-                    )
-                    row = self.env.cr.fetchone()
-                    if not row:
-                        break
-                    self.browse(row[0])._download_media(client)
-                    corp._commit()
-        remaining = self.search_count([("media_state", "=", "pending")])
+                for holders in (self, self.env["wecom.message.media"]):
+                    while time.monotonic() < deadline:
+                        self.env.flush_all()
+                        corp._begin()
+                        self.env.cr.execute(
+                            f"""SELECT id FROM {holders._table}
+                                 WHERE corp_id = %s AND media_state = 'pending'
+                                   AND (media_next_try IS NULL
+                                        OR media_next_try <= now() at time zone 'UTC')
+                                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""",
+                            [corp.id],
+                        )
+                        row = self.env.cr.fetchone()
+                        if not row:
+                            break
+                        holders.browse(row[0])._download_media(client)
+                        corp._commit()
+        remaining = self.search_count([("media_state", "=", "pending")]) + self.env[
+            "wecom.message.media"
+        ].search_count([("media_state", "=", "pending")])
         if remaining and time.monotonic() >= deadline:
             self.env.ref("wecom_archive.ir_cron_wecom_media")._trigger()
 

@@ -23,6 +23,7 @@ ARCHIVED_MODELS = (
     "wecom.group",
     "wecom.group.member",
     "wecom.violation",
+    "wecom.message.media",
 )
 PASSWORD = "scope-test-Passw0rd"
 
@@ -213,6 +214,17 @@ class TestAccessScope(HttpCase):
             }
         )
         message.with_context(wecom_pipeline=True).attachment_id = attachment
+        part = cls.env["wecom.message.media"].create(
+            {
+                "message_id": message.id,
+                "corp_id": corp.id,
+                "company_id": corp.company_id.id,
+                "sequence": 1,
+                "kind": "image",
+                "sdkfileid": f"part-{key}",
+                "media_state": "done",
+            }
+        )
         violation = cls.env["wecom.violation"].create(
             {
                 "name": f"V-{key}",
@@ -224,6 +236,7 @@ class TestAccessScope(HttpCase):
                 "words_hit": "转账",
             }
         )
+        cls.parts = getattr(cls, "parts", cls.env["wecom.message.media"]) | part
         return chat, message, attachment, violation
 
     @classmethod
@@ -234,6 +247,9 @@ class TestAccessScope(HttpCase):
             "wecom.message": cls._union(c[1] for c in chats),
             "ir.attachment": cls._union(c[2] for c in chats),
             "wecom.violation": cls._union(c[3] for c in chats),
+            "wecom.message.media": cls.parts.filtered(
+                lambda p: p.message_id in cls._union(c[1] for c in chats)
+            ),
             "wecom.member": members,
             "wecom.contact": contacts,
             "wecom.contact.follow": contacts.follow_ids.filtered(lambda f: f.member_id in members),

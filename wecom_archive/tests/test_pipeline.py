@@ -442,6 +442,43 @@ class TestPipeline(WecomCase):
         self.assertAlmostEqual(float(seconds), 2.0, delta=0.2)
         self.assertFalse(by_msgid[image["msgid"]].playable_attachment_id)
 
+    def test_media_inside_mixed_messages_and_chat_records(self):
+        rng = random.Random(9)
+        amr = b"#!AMR\n" + b"".join(b"\x3c" + rng.randbytes(31) for _ in range(50))
+        picture = b"\xff\xd8\xff-image!"  # the 10 bytes the mixed sample announces
+        mixed = next(s for s in SAMPLES if s["msgtype"] == "mixed")  # its image: mix01
+        record = dict(
+            SAMPLES[0],
+            msgid="record",
+            msgtype="chatrecord",
+            chatrecord={
+                "title": "聊天记录",
+                "item": [
+                    {"type": "ChatRecordText", "content": json.dumps({"content": "你好"})},
+                    {"type": "ChatRecordVoice", "content": json.dumps({"sdkfileid": "rv"})},
+                    {"type": "ChatRecordImage", "content": json.dumps({"sdkfileid": "mix01"})},
+                ],
+            },
+        )
+        self.build_corpus([mixed, record], media={"mix01": picture, "rv": amr})
+        self.corp._pull()
+        self.Message._cron_download_media(time_budget=30)
+        by_msgid = {m.msgid: m for m in self.messages()}
+        image = by_msgid[mixed["msgid"]].media_part_ids
+        self.assertEqual((image.kind, image.media_state), ("image", "done"))
+        self.assertEqual(image.attachment_id.raw, picture)
+        self.assertEqual(image.attachment_id.res_model, "wecom.message.media")
+        voice, forwarded = by_msgid["record"].media_part_ids
+        self.assertEqual((voice.sequence, voice.kind, voice.media_state), (1, "voice", "done"))
+        self.assertEqual(voice.attachment_id.raw, amr)
+        self.assertEqual(voice.playable_attachment_id.mimetype, "audio/mpeg")
+        self.assertEqual((forwarded.sequence, forwarded.attachment_id.raw), (2, picture))
+        # a replayed batch adds no part twice
+        self.env.cr.execute("UPDATE wecom_corp SET seq = 0 WHERE id = %s", [self.corp.id])
+        self.corp.invalidate_recordset()
+        self.corp._pull()
+        self.assertEqual(len(self.env["wecom.message.media"].search([])), 3)
+
     def test_media_retried_after_transient_failure(self):
         data = b"\xff\xd8\xff" + bytes(700_000)
         image = dict(

@@ -46,6 +46,36 @@ def test_unknown_type_text_leaves_ids_aside():
     assert not message.known
 
 
+def test_media_inside_mixed_and_chat_records():
+    image = {"sdkfileid": "mix-img", "md5sum": "ABC", "filesize": 10}
+    voice = {"sdkfileid": "rec-voice", "voice_size": 300, "md5sum": ""}
+    nested = {"item": [{"type": "ChatRecordVoice", "content": json.dumps(voice)}]}
+    message = normalize(
+        {
+            "msgid": "m1",
+            "msgtype": "chatrecord",
+            "chatrecord": {
+                "title": "聊天记录",
+                "item": [
+                    {"type": "ChatRecordText", "content": json.dumps({"content": "你好"})},
+                    {"type": "ChatRecordImage", "content": json.dumps(image)},
+                    {"type": "ChatRecordMixed", "content": json.dumps(nested)},
+                    {"type": "ChatRecordFile", "content": json.dumps({"filename": "无文件.pdf"})},
+                ],
+            },
+        }
+    )
+    assert message.media is None
+    assert [(p.kind, p.sdkfileid, p.md5sum, p.size) for p in message.parts] == [
+        ("image", "mix-img", "abc", 10),
+        ("voice", "rec-voice", "", 300),
+    ]
+    assert [p.filename for p in message.parts] == ["m1-1.jpg", "m1-2.amr"]
+    mixed = by_type("mixed")
+    assert [(p.kind, p.sdkfileid) for p in mixed.parts] == [("image", "mix01")]
+    assert by_type("image").parts == []
+
+
 def by_type(msgtype):
     return normalize(next(s for s in SAMPLES if s.get("msgtype") == msgtype))
 
