@@ -107,10 +107,15 @@ def _s(value):
 
 
 def _int(value):
+    if isinstance(value, bool):
+        return 0
     try:
         return int(value)
     except (TypeError, ValueError):
-        return 0
+        try:
+            return int(float(value))
+        except (TypeError, ValueError, OverflowError):
+            return 0
 
 
 def _dict(value):
