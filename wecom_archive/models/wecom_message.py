@@ -10,6 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.sql import create_index
 
+from ..lib import cards
 from ..lib.decrypt import DONE, wire_msgid
 from ..lib.normalize import conversation_key, id_kind
 from ..native.errors import SdkLibraryError
@@ -152,6 +153,13 @@ class WecomMessage(models.Model):
     department_ids = fields.Many2many(
         "wecom.department", "wecom_message_department_rel", string="Departments", readonly=True
     )
+    sender_name = fields.Char(
+        "Sender",
+        compute="_compute_card",
+        help="The sender's name; an id not synced yet is shown as it is, marked 未同步.",
+    )
+    type_label = fields.Char("Type", compute="_compute_card")
+    summary = fields.Char("Content", compute="_compute_card", help="The message in one line.")
     media_part_ids = fields.One2many(
         "wecom.message.media", "message_id", string="Media Inside", readonly=True
     )
@@ -177,6 +185,49 @@ class WecomMessage(models.Model):
             ["corp_id", "id"],
             where="media_state = 'pending'",
         )
+
+    @api.depends("body", "state", "error", "recalled", "sender")
+    def _compute_card(self):
+        """The message as its card says it (lib.cards): names, not ids; the type's Chinese
+        name; its content in one line, whatever its type."""
+        names = self._party_names()
+        for message in self:
+            shown = cards.card(
+                message.body,
+                msgid=message.msgid,
+                state=message.state,
+                error=message.error or "",
+                recalled=message.recalled,
+                names=names,
+            )
+            sender = message.sender or ""
+            message.sender_name = names.get(sender) or (
+                f"{sender} ({self.env._('not synced')})" if sender else False
+            )
+            message.type_label = shown["type_label"]
+            message.summary = cards.snippet(shown, limit=120)
+
+    def _party_names(self):
+        """{userid or external_userid: name} of the people these messages name, in one query
+        (names only: the people of a message one may read)."""
+        ids = {message.sender for message in self if message.sender}
+        for message in self:
+            ids.update((message.receivers or "").split())
+        if not ids:
+            return {}
+        self.flush_model(["sender", "receivers"])
+        self.env["wecom.member"].flush_model(["userid", "name"])
+        self.env["wecom.contact"].flush_model(["external_userid", "name"])
+        self.env.cr.execute(
+            """SELECT userid, name FROM wecom_member
+                WHERE corp_id = ANY(%(corps)s) AND userid = ANY(%(ids)s) AND name IS NOT NULL
+               UNION ALL
+               SELECT external_userid, name FROM wecom_contact
+                WHERE corp_id = ANY(%(corps)s) AND external_userid = ANY(%(ids)s)
+                  AND name IS NOT NULL""",
+            {"corps": list(set(self.corp_id.ids)), "ids": list(ids)},
+        )
+        return dict(self.env.cr.fetchall())
 
     # -- archived rows are immutable ---------------------------------------------------------
     @api.model_create_multi

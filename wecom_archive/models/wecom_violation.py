@@ -98,7 +98,10 @@ class WecomViolation(models.Model):
                 order="msgtime, id",
                 limit=around,
             )
-            violation.context_message_ids = before | message | after
+            # in time order, as the chat reads, the hit among its neighbours
+            violation.context_message_ids = (before | message | after).sorted(
+                lambda m: (m.msgtime, m.seq or 0, m.id)
+            )
 
     def action_open_conversation(self):
         self.ensure_one()

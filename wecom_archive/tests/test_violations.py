@@ -185,7 +185,18 @@ class TestViolations(WecomCase):
         )
         self.assertEqual(len(found), 2)
         # "View details": the message among the ones around it, and its conversation.
-        self.assertEqual(sorted(found[0].context_message_ids.mapped("msgid")), ["v1", "v2", "v3"])
+        context = found[0].context_message_ids
+        self.assertEqual(context.mapped("msgid"), ["v1", "v2", "v3"])  # in time order
+        # names and Chinese type names, not ids and codes; an id without a name is marked
+        self.assertEqual(context.mapped("type_label"), ["文本"] * 3)
+        self.assertEqual(context[1].summary, "私下转账")
+        seller = self.env["wecom.member"].search([("userid", "=", "seller")])
+        seller.name = "王销售"
+        context.invalidate_recordset(["sender_name"])
+        self.assertEqual(context[0].sender_name, "王销售")
+        seller.name = False
+        context.invalidate_recordset(["sender_name"])
+        self.assertEqual(context[0].sender_name, "seller (not synced)")
         chat = found[0].message_id.conversation_id
         self.assertEqual(found[0].action_open_conversation()["res_id"], chat.id)
         found[0].action_confirm()
