@@ -17,6 +17,7 @@ from . import (
     wecom_media,
     wecom_member,
     wecom_message,
+    wecom_message_search,
     wecom_qr_login_state,
     wecom_rescan,
     wecom_violation,

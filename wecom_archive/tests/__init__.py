@@ -5,6 +5,7 @@ from . import (
     test_pipeline,
     test_pipeline_crash,
     test_qr_login,
+    test_search,
     test_secrets,
     test_sync,
     test_translations,
