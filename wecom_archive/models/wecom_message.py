@@ -202,7 +202,7 @@ class WecomMessage(models.Model):
             )
             sender = message.sender or ""
             message.sender_name = names.get(sender) or (
-                f"{sender} ({self.env._('not synced')})" if sender else False
+                self.env._("%(id)s (not synced)", id=sender) if sender else False
             )
             message.type_label = shown["type_label"]
             message.summary = cards.snippet(shown, limit=120)
