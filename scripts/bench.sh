@@ -35,6 +35,16 @@ WECOM_BENCH_SCOPE_MESSAGES="$SCOPE_N" \
     odoo shell --addons-path="$ADDONS_PATH" -d "$DB" --no-http --log-level=warn \
     < "$ROOT/bench/bench_scope.py" | grep '^BENCH' | sed 's/^BENCH //'
 dropdb --if-exists "$DB"
+SEARCH_N=${BENCH_SEARCH_MESSAGES:-1000000}
+DB="wecom_bench_search_$$"
+echo "==> search across all chats at $SEARCH_N messages (fresh database $DB)"
+dropdb --if-exists "$DB"
+odoo --addons-path="$ADDONS_PATH" -d "$DB" -i wecom_archive --without-demo=all \
+    --http-port=8172 --stop-after-init --log-level=error
+WECOM_BENCH_SEARCH_MESSAGES="$SEARCH_N" \
+    odoo shell --addons-path="$ADDONS_PATH" -d "$DB" --no-http --log-level=warn \
+    < "$ROOT/bench/bench_search.py" | grep '^BENCH' | sed 's/^BENCH //'
+dropdb --if-exists "$DB"
 echo "==> keyword matching: ${BENCH_KEYWORD_MESSAGES:-100000} messages, ${BENCH_WORDS:-10000} words"
 (cd "$ROOT" && "$ODOO_PYTHON" -m bench.bench_keywords "${BENCH_KEYWORD_MESSAGES:-100000}" \
     "${BENCH_WORDS:-10000}" | grep '^BENCH')
