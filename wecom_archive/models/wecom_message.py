@@ -158,6 +158,7 @@ class WecomMessage(models.Model):
         compute="_compute_card",
         help="The sender's name; an id not synced yet is shown as it is, marked 未同步.",
     )
+    receiver_names = fields.Char("Receivers", compute="_compute_card")
     type_label = fields.Char("Type", compute="_compute_card")
     summary = fields.Char("Content", compute="_compute_card", help="The message in one line.")
     media_part_ids = fields.One2many(
@@ -200,12 +201,17 @@ class WecomMessage(models.Model):
                 recalled=message.recalled,
                 names=names,
             )
-            sender = message.sender or ""
-            message.sender_name = names.get(sender) or (
-                self.env._("%(id)s (not synced)", id=sender) if sender else False
+            message.sender_name = message._party_name(message.sender, names)
+            message.receiver_names = "、".join(
+                message._party_name(party, names) for party in (message.receivers or "").split()
             )
             message.type_label = shown["type_label"]
             message.summary = cards.snippet(shown, limit=120)
+
+    def _party_name(self, party, names):
+        if not party:
+            return False
+        return names.get(party) or self.env._("%(id)s (not synced)", id=party)
 
     def _party_names(self):
         """{userid or external_userid: name} of the people these messages name, in one query

@@ -49,6 +49,8 @@ class WecomViolation(models.Model):
         [("member", "Member"), ("customer", "Customer"), ("robot", "Robot")], readonly=True
     )
     receivers = fields.Char(readonly=True)
+    sender_name = fields.Char("Sender", related="message_id.sender_name")
+    receiver_names = fields.Char("Receivers", related="message_id.receiver_names")
     msgtime = fields.Datetime("Time", readonly=True, index=True)
     chat_kind = fields.Selection(KINDS, readonly=True)
     content = fields.Text(readonly=True)

@@ -192,10 +192,12 @@ class TestViolations(WecomCase):
         self.assertEqual(context[1].summary, "私下转账")
         seller = self.env["wecom.member"].search([("userid", "=", "seller")])
         seller.name = "王销售"
-        context.invalidate_recordset(["sender_name"])
+        context.invalidate_recordset()
         self.assertEqual(context[0].sender_name, "王销售")
+        self.assertEqual(context[2].receiver_names, "王销售")  # the customer wrote to him
+        self.assertEqual(found[0].sender_name, "王销售")
         seller.name = False
-        context.invalidate_recordset(["sender_name"])
+        context.invalidate_recordset()
         self.assertEqual(context[0].sender_name, "seller (not synced)")
         chat = found[0].message_id.conversation_id
         self.assertEqual(found[0].action_open_conversation()["res_id"], chat.id)
