@@ -25,26 +25,20 @@ for n in ${BENCH_MESSAGES:-20000}; do
         < "$ROOT/bench/bench_pipeline.py" | grep '^BENCH'
     dropdb --if-exists "$DB"
 done
-SCOPE_N=${BENCH_SCOPE_MESSAGES:-1000000}
-DB="wecom_bench_scope_$$"
-echo "==> archive admin's scope: a page of 100 messages at $SCOPE_N messages (fresh database $DB)"
-dropdb --if-exists "$DB"
-odoo --addons-path="$ADDONS_PATH" -d "$DB" -i wecom_archive --without-demo=all \
-    --http-port=8172 --stop-after-init --log-level=error
-WECOM_BENCH_SCOPE_MESSAGES="$SCOPE_N" \
-    odoo shell --addons-path="$ADDONS_PATH" -d "$DB" --no-http --log-level=warn \
-    < "$ROOT/bench/bench_scope.py" | grep '^BENCH' | sed 's/^BENCH //'
-dropdb --if-exists "$DB"
-SEARCH_N=${BENCH_SEARCH_MESSAGES:-1000000}
-DB="wecom_bench_search_$$"
-echo "==> search across all chats at $SEARCH_N messages (fresh database $DB)"
-dropdb --if-exists "$DB"
-odoo --addons-path="$ADDONS_PATH" -d "$DB" -i wecom_archive --without-demo=all \
-    --http-port=8172 --stop-after-init --log-level=error
-WECOM_BENCH_SEARCH_MESSAGES="$SEARCH_N" \
-    odoo shell --addons-path="$ADDONS_PATH" -d "$DB" --no-http --log-level=warn \
-    < "$ROOT/bench/bench_search.py" | grep '^BENCH' | sed 's/^BENCH //'
-dropdb --if-exists "$DB"
+fresh_db_bench() {  # fresh_db_bench TITLE SCRIPT ENV_VAR N: SCRIPT in odoo shell on a new database
+    local title=$1 script=$2 var=$3 n=$4 db="wecom_bench_$$"
+    echo "==> $title at $n messages (fresh database $db)"
+    dropdb --if-exists "$db"
+    odoo --addons-path="$ADDONS_PATH" -d "$db" -i wecom_archive --without-demo=all \
+        --http-port=8172 --stop-after-init --log-level=error
+    (export "$var=$n"; odoo shell --addons-path="$ADDONS_PATH" -d "$db" --no-http \
+        --log-level=warn < "$ROOT/bench/$script") | grep '^BENCH' | sed 's/^BENCH //'
+    dropdb --if-exists "$db"
+}
+fresh_db_bench "archive admin's scope: a page of 100 messages" bench_scope.py \
+    WECOM_BENCH_SCOPE_MESSAGES "${BENCH_SCOPE_MESSAGES:-1000000}"
+fresh_db_bench "search across all chats" bench_search.py \
+    WECOM_BENCH_SEARCH_MESSAGES "${BENCH_SEARCH_MESSAGES:-1000000}"
 echo "==> keyword matching: ${BENCH_KEYWORD_MESSAGES:-100000} messages, ${BENCH_WORDS:-10000} words"
 (cd "$ROOT" && "$ODOO_PYTHON" -m bench.bench_keywords "${BENCH_KEYWORD_MESSAGES:-100000}" \
     "${BENCH_WORDS:-10000}" | grep '^BENCH')
