@@ -225,6 +225,15 @@ class TestAccessScope(HttpCase):
                 "media_state": "done",
             }
         )
+        part.attachment_id = cls.env["ir.attachment"].create(
+            {
+                "name": f"{key}-1.mp4",
+                "raw": b"video inside " + key.encode(),
+                "mimetype": "video/mp4",
+                "res_model": "wecom.message.media",
+                "res_id": part.id,
+            }
+        )
         violation = cls.env["wecom.violation"].create(
             {
                 "name": f"V-{key}",
@@ -441,6 +450,39 @@ class TestAccessScope(HttpCase):
     def _csrf_token(self):
         page = self.url_open("/odoo").text
         return re.search(r'csrf_token: "([^"]+)"', page).group(1)
+
+    def test_media_route_checks_the_message_and_serves_ranges(self):
+        self.authenticate(self.scoped.login, PASSWORD)
+        _chat, message, attachment, _violation = self.chats["ax"]
+        response = self.url_open(f"/wecom_archive/media/{message.id}")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.content, attachment.raw)
+        self.assertEqual(response.headers["Content-Type"], "image/jpeg")
+        response = self.url_open(
+            f"/wecom_archive/media/{message.id}", headers={"Range": "bytes=0-3"}
+        )
+        self.assertEqual(response.status_code, 206)
+        self.assertEqual(response.content, attachment.raw[:4])
+        response = self.url_open(  # a player's next piece: not another download
+            f"/wecom_archive/media/{message.id}", headers={"Range": "bytes=4-"}
+        )
+        self.assertEqual((response.status_code, response.content), (206, attachment.raw[4:]))
+        response = self.url_open(f"/wecom_archive/media/{message.id}/1")
+        self.assertEqual(response.content, b"video inside external:ailun-wmX")
+        self.assertEqual(self.url_open(f"/wecom_archive/media/{message.id}/2").status_code, 404)
+        logged = self.env["wecom.access.log"].search([("action", "=", "media")])
+        self.assertEqual(len(logged), 3)
+        self.assertEqual(set(logged.mapped("res_id")), {message.id})
+        for key in ("by", "dz"):  # out of scope, another company
+            hidden = self.chats[key][1]
+            for url in (f"/wecom_archive/media/{hidden.id}", f"/wecom_archive/media/{hidden.id}/1"):
+                response = self.url_open(url)
+                self.assertEqual(response.status_code, 403, url)
+                self.assertNotIn(b"image of", response.content)
+                self.assertNotIn(b"video inside", response.content)
+        self.logout()
+        response = self.url_open(f"/wecom_archive/media/{message.id}", allow_redirects=False)
+        self.assertIn(response.status_code, (302, 303))  # to the login page
 
     def test_http_json_rpc(self):
         for role, user in (("scoped", self.scoped), ("super", self.super)):
