@@ -25,6 +25,9 @@
         "views/wecom_login_templates.xml",
         "views/wecom_archive_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["wecom_archive/static/tests/tours/*.js"],
+    },
     "demo": ["demo/wecom_corp_demo.xml", "demo/wecom_keyword_rule_demo.xml"],
     "application": True,
     "installable": True,

@@ -8,6 +8,7 @@ from . import (
     test_search,
     test_secrets,
     test_sync,
+    test_tours,
     test_translations,
     test_violations,
 )
