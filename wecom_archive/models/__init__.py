@@ -20,5 +20,10 @@ from . import (
     wecom_message_search,
     wecom_qr_login_state,
     wecom_rescan,
+    wecom_viewer,
     wecom_violation,
 )
+
+# isort: split
+# Extensions of models imported above: loaded after them.
+from . import wecom_viewer_actions

@@ -202,7 +202,7 @@ class WecomMessageMedia(models.Model):
     def init(self):
         create_index(
             self.env.cr,
-            "wecom_message_media_pending_idx",
+            "wecom_message_media_part_pending_idx",
             self._table,
             ["corp_id", "id"],
             where="media_state = 'pending'",

@@ -8,7 +8,7 @@ from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools.sql import create_index
+from odoo.tools.sql import create_index, drop_index, make_index_name
 
 from ..lib import cards
 from ..lib.decrypt import DONE, wire_msgid
@@ -146,7 +146,8 @@ class WecomMessage(models.Model):
     text = fields.Text("Content", readonly=True, index="trigram")
     revoke_msgid = fields.Char("Recalls", readonly=True, index="btree_not_null")
     recalled = fields.Boolean(readonly=True)
-    conversation_id = fields.Many2one("wecom.conversation", readonly=True, index=True)
+    # indexed with msgtime and seq (init): a chat's pages and its last message
+    conversation_id = fields.Many2one("wecom.conversation", readonly=True)
     member_ids = fields.Many2many(
         "wecom.member", "wecom_message_member_rel", string="Archived Members", readonly=True
     )
@@ -171,7 +172,16 @@ class WecomMessage(models.Model):
 
     def init(self):
         # Every index slows the bulk insert down: only the few rows the jobs look for
-        # (failed records, pending media) are indexed by state.
+        # (failed records, pending media) are indexed by state, and a chat's messages by
+        # one index in their order, which also serves every lookup by conversation_id (it
+        # replaces the plain index conversation_id had).
+        drop_index(self.env.cr, make_index_name(self._table, "conversation_id"), self._table)
+        create_index(
+            self.env.cr,
+            "wecom_message_conversation_time_idx",
+            self._table,
+            ["conversation_id", "msgtime", "seq"],
+        )
         create_index(
             self.env.cr,
             "wecom_message_to_reprocess_idx",
@@ -219,9 +229,13 @@ class WecomMessage(models.Model):
         ids = {message.sender for message in self if message.sender}
         for message in self:
             ids.update((message.receivers or "").split())
+        return self._names_of(list(set(self.corp_id.ids)), list(ids))
+
+    @api.model
+    def _names_of(self, corp_ids, ids):
+        """{userid or external_userid: name} of ``ids`` in these corps, in one query."""
         if not ids:
             return {}
-        self.flush_model(["sender", "receivers"])
         self.env["wecom.member"].flush_model(["userid", "name"])
         self.env["wecom.contact"].flush_model(["external_userid", "name"])
         self.env.cr.execute(
@@ -231,7 +245,7 @@ class WecomMessage(models.Model):
                SELECT external_userid, name FROM wecom_contact
                 WHERE corp_id = ANY(%(corps)s) AND external_userid = ANY(%(ids)s)
                   AND name IS NOT NULL""",
-            {"corps": list(set(self.corp_id.ids)), "ids": list(ids)},
+            {"corps": corp_ids, "ids": ids},
         )
         return dict(self.env.cr.fetchall())
 

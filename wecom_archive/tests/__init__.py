@@ -10,5 +10,7 @@ from . import (
     test_sync,
     test_tours,
     test_translations,
+    test_viewer,
+    test_viewer_tours,
     test_violations,
 )
