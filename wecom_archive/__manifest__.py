@@ -23,9 +23,11 @@
         "views/wecom_corp_views.xml",
         "views/wecom_access_log_views.xml",
         "views/wecom_login_templates.xml",
+        "views/wecom_chat_viewer_views.xml",
         "views/wecom_archive_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": ["wecom_archive/static/src/**/*"],
         "web.assets_tests": ["wecom_archive/static/tests/tours/*.js"],
     },
     "demo": ["demo/wecom_corp_demo.xml", "demo/wecom_keyword_rule_demo.xml"],

@@ -105,15 +105,6 @@ class WecomViolation(models.Model):
                 lambda m: (m.msgtime, m.seq or 0, m.id)
             )
 
-    def action_open_conversation(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "wecom.conversation",
-            "res_id": self.conversation_id.id,
-            "view_mode": "form",
-        }
-
     def _review(self, state):
         self.write(
             {"state": state, "reviewer_id": self.env.uid, "review_date": fields.Datetime.now()}

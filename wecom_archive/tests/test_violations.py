@@ -200,7 +200,11 @@ class TestViolations(WecomCase):
         context.invalidate_recordset()
         self.assertEqual(context[0].sender_name, "seller (not synced)")
         chat = found[0].message_id.conversation_id
-        self.assertEqual(found[0].action_open_conversation()["res_id"], chat.id)
+        action = found[0].action_open_conversation()  # the chat viewer at the hit, highlighted
+        self.assertEqual(action["tag"], "wecom_archive.chat_viewer")
+        self.assertEqual(
+            action["params"], {"chat": chat.id, "msg": found[0].message_id.id, "hl": 1}
+        )
         found[0].action_confirm()
         self.assertEqual((found[0].state, found[0].reviewer_id), ("confirmed", self.env.user))
 
