@@ -18,7 +18,7 @@ for version in (1, 2):
     with open(os.path.join(demo, "keys", f"private_v{version}.pem"), encoding="utf-8") as pem:
         corp.key_ids = [(0, 0, {"version": version, "private_key": pem.read()})]
 corp.action_test_connection()
-env.ref("base.user_admin").lang = "zh_CN"
+env.ref("base.user_admin").write({"lang": "zh_CN", "tz": "Asia/Shanghai"})
 env.cr.commit()
 print(f"demo corp {corp.corpid} configured with key versions 1 and 2; pulling")
 print(f"{corp._pull()} messages stored; downloading media")
@@ -43,7 +43,13 @@ department = env["wecom.department"].search(
     [("corp_id", "=", corp.id), ("member_ids", "!=", False), ("parent_id", "!=", False)], limit=1
 )
 scoped = env["res.users"].create(
-    {"name": "范围管理员", "login": "scoped", "password": "scoped", "lang": "zh_CN"}
+    {
+        "name": "范围管理员",
+        "login": "scoped",
+        "password": "scoped",
+        "lang": "zh_CN",
+        "tz": "Asia/Shanghai",
+    }
 )
 env["wecom.scope.wizard"].create(
     {"user_id": scoped.id, "role": "admin", "department_ids": [(6, 0, department.ids)]}

@@ -133,6 +133,16 @@ def main():
     try:
         browser.call("Network.enable")
         browser.call("Runtime.enable")
+        # the page itself at 1440×900, whatever the headless window's frame takes
+        browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=1440,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        # as a user in China sees it: the browser's timezone is the one Odoo shows times in
+        browser.call("Emulation.setTimezoneOverride", timezoneId="Asia/Shanghai")
         if not args.anonymous:
             browser.call(
                 "Network.setCookie",

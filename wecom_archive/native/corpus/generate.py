@@ -19,6 +19,8 @@ import json
 import os
 import random
 import statistics
+import struct
+import zlib
 from datetime import UTC, datetime, timedelta
 
 from . import phrases
@@ -60,12 +62,13 @@ TYPE_WEIGHTS = {
 GROUP_ONLY = {"vote", "collect"}
 # type: (size range in bytes at media_scale 1, magic header of the format)
 AMR_MAGIC = b"#!AMR\n"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MEDIA = {
-    "image": ((30_000, 600_000), b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"),
+    "image": ((30_000, 600_000), PNG_MAGIC),
     "voice": ((3_000, 60_000), AMR_MAGIC),
     "video": ((500_000, 8_000_000), b"\x00\x00\x00\x18ftypmp42"),
     "file": ((10_000, 5_000_000), b"%PDF-1.4\n"),
-    "emotion": ((10_000, 300_000), b"GIF89a"),
+    "emotion": ((10_000, 300_000), PNG_MAGIC),
     "meeting_voice_call": ((3_000, 60_000), AMR_MAGIC),
     "voip_doc_share": ((10_000, 2_000_000), b"PK\x03\x04"),
 }
@@ -272,6 +275,37 @@ class _Writer:
         frames = max(1, (size - len(AMR_MAGIC)) // 32)
         return AMR_MAGIC + b"".join(b"\x3c" + self.rng.randbytes(31) for _ in range(frames))
 
+    def png(self, size):
+        """A viewable PNG picture of about ``size`` raw bytes: colour bands that shade from
+        top to bottom, as a photo's thumbnail would."""
+        side = max(8, int((size / 3) ** 0.5))
+        width, height = (side * 4 // 3, side) if self.rng.random() < 0.6 else (side, side * 4 // 3)
+        bands = [tuple(self.rng.randrange(40, 256) for _ in range(3)) for _ in range(6)]
+        band_width = -(-width // len(bands))
+        rows = []
+        for y in range(height):
+            shade = 0.55 + 0.45 * (1 - y / height)
+            row = b"".join(bytes(int(c * shade) for c in colour) * band_width for colour in bands)[
+                : width * 3
+            ]
+            rows.append(b"\x00" + row)
+
+        def chunk(kind, data):
+            return (
+                struct.pack(">I", len(data))
+                + kind
+                + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+            )
+
+        header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        return (
+            PNG_MAGIC
+            + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"".join(rows), 6))
+            + chunk(b"IEND", b"")
+        )
+
     def media(self, msgtype):
         (low, high), magic = MEDIA[msgtype]
         known = self.media_files.setdefault(msgtype, [])
@@ -280,6 +314,8 @@ class _Writer:
         size = max(64, int(self.rng.uniform(low, high) * self.media_scale))
         if magic == AMR_MAGIC:
             data = self.amr(size)
+        elif magic == PNG_MAGIC:
+            data = self.png(size)
         else:
             body = bytearray(magic)
             body += self.rng.randbytes(size - len(magic))
