@@ -96,7 +96,8 @@ def test_media_files_match_messages(corpus):
         if message.get("msgtype") not in sizes and message.get("msgtype") != "meeting_voice_call":
             continue
         data = (out / "media" / body["sdkfileid"]).read_bytes()
-        assert b"\0" in data
+        if not data.startswith(b"#!AMR"):  # AMR frames are random bits: NULs or not
+            assert b"\0" in data
         if message["msgtype"] in sizes:
             assert body[sizes[message["msgtype"]]] == len(data)
         if body.get("md5sum"):
