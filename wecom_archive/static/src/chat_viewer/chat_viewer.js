@@ -8,9 +8,9 @@ import { PartnerPanel } from "./partner_panel";
 import { avatar, formatShortTime, formatTime, textParts } from "./utils";
 
 const TABS = [
-    ["external", _t("Customers")],
-    ["internal", _t("Colleagues")],
-    ["group", _t("Groups")],
+    ["external", _t("External Customers")],
+    ["internal", _t("Internal Chats")],
+    ["group", _t("Group Chats")],
 ];
 
 // The message types one may search for, by their Chinese names (lib/cards.py TYPE_LABELS).
