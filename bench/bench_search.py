@@ -8,50 +8,17 @@ pull: inserting 20,000 messages with it and without it (same rows, same transact
 Run inside `odoo shell` (which provides env).
 """
 
-import contextlib
 import os
 import statistics
 import time
 
-import psycopg2
-
-from odoo import Command, sql_db
-from odoo.addons.wecom_archive.native.corpus import phrases
+from bench import loader
 
 messages = int(os.environ.get("WECOM_BENCH_SEARCH_MESSAGES", 1_000_000))
-RARE = {"返点": 20, "私下转账": 20}  # planted in this many messages each
-COMMON = ("好的", "已经发出")
+RARE, COMMON = loader.RARE, loader.COMMON
 cr = env.cr
-lines = sorted(
-    {
-        line
-        for kind in phrases.DIALOGS.values()
-        for dialog in kind
-        for line in dialog
-        if "返点" not in line and "私下转账" not in line
-    }
-    | set(phrases.SALES_LINES)
-    | set(phrases.SERVICE_LINES)
-)
-corp = env["wecom.corp"].create(
-    {"name": "bench search", "corpid": "wwbenchsearch001", "sdk_library_path": "/nonexistent.so"}
-)
-members = env["wecom.member"].create(
-    [{"corp_id": corp.id, "userid": f"member{n:03d}", "name": f"员工{n}"} for n in range(200)]
-)
-cr.execute(
-    """INSERT INTO wecom_conversation (corp_id, company_id, key, kind, message_count)
-       SELECT %s, %s, 'bench:' || n, 'external', 0 FROM generate_series(0, 1999) n
-       RETURNING id""",
-    [corp.id, corp.company_id.id],
-)
-chats = [row[0] for row in cr.fetchall()]
-cr.execute(
-    """INSERT INTO wecom_conversation_member_rel (wecom_conversation_id, wecom_member_id)
-       SELECT c, (%s::int[])[1 + (i - 1) %% 200]
-         FROM unnest(%s::int[]) WITH ORDINALITY AS t(c, i)""",
-    [members.ids, chats],
-)
+lines = loader.chat_lines()
+corp, _departments, members, chats = loader.flat_chats(env, "bench search", "wwbenchsearch001")
 INSERT = """INSERT INTO {table} (corp_id, company_id, seq, msgid, state, msgtype, action,
                                  sender, text, msgtime, conversation_id, media_state, recalled)
    SELECT %(corp)s, %(company)s, n, %(prefix)s || n, 'done', 'text', 'send',
@@ -78,47 +45,16 @@ for planted, (word, count) in enumerate(RARE.items()):
     cr.execute(
         """UPDATE wecom_message SET text = text || '，' || %s
             WHERE corp_id = %s AND seq = ANY(%s)""",
-        [word, corp.id, [1 + (k * messages) // count + planted for k in range(count)]],
+        [word, corp.id, loader.rare_seqs(messages, count, planted)],
     )
-cr.execute(
-    """INSERT INTO wecom_message_member_rel (wecom_message_id, wecom_member_id)
-       SELECT m.id, r.wecom_member_id
-         FROM wecom_message m
-         JOIN wecom_conversation_member_rel r ON r.wecom_conversation_id = m.conversation_id
-        WHERE m.corp_id = %s""",
-    [corp.id],
-)
+loader.link_message_members(cr, corp)
 cr.commit()
 load_s = time.perf_counter() - started
-_name, dsn = sql_db.connection_info_for(cr.dbname)
-with contextlib.closing(psycopg2.connect(**dsn)) as connection:
-    connection.autocommit = True
-    with connection.cursor() as vacuum:
-        for table in ("wecom_message", "wecom_message_member_rel"):
-            vacuum.execute(f"VACUUM ANALYZE {table}")
+loader.vacuum_analyze(cr, ("wecom_message", "wecom_message_member_rel"))
 
-super_admin = env["res.users"].create(
-    {
-        "name": "bench search super",
-        "login": "bench_search_super",
-        "groups_id": [Command.set(env.ref("wecom_archive.group_wecom_archive_super").ids)],
-    }
-)
+super_admin = loader.archive_user(env, "bench_search_super", "bench search super", "super")
 cr.commit()
 Message = env["wecom.message"].with_user(super_admin)
-
-
-def timed(call, runs=20):
-    for _ in range(3):
-        call()
-    times = []
-    for _ in range(runs):
-        env.invalidate_all()
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
 def naive(word):
@@ -143,10 +79,10 @@ for label, word in (
     page = Message.search_messages(word)
     naive_ids = [row[0] for row in naive(word)]
     assert [r["id"] for r in page["results"]] == naive_ids, word  # same page, same order
-    p50, p95 = timed(lambda word=word: Message.search_messages(word))
+    p50, p95 = loader.timed(env, lambda word=word: Message.search_messages(word))
     cr.execute("SET enable_indexscan = off")  # keep it naive: no index at all
     cr.execute("SET enable_bitmapscan = off")
-    n50, n95 = timed(lambda word=word: naive(word))
+    n50, n95 = loader.timed(env, lambda word=word: naive(word))
     cr.execute("RESET enable_indexscan")
     cr.execute("RESET enable_bitmapscan")
     print(f"BENCH search_{label}_hits: {hits} messages")
