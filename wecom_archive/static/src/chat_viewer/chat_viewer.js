@@ -226,9 +226,20 @@ export class ChatViewer extends Component {
 
     /** A chat opened from the URL or a search hit: its name, then its panel. */
     async loadChat() {
-        const [chat] = await this.orm.read("wecom.conversation", [this.state.chatId], ["display_name", "kind"]);
+        const [chat] = await this.orm.read(
+            "wecom.conversation",
+            [this.state.chatId],
+            ["display_name", "kind", "member_ids"]
+        );
         this.state.chat = { id: chat.id, kind: chat.kind, name: chat.display_name };
-        await this.loadPanel();
+        const jobs = [this.loadPanel()];
+        if (!this.state.memberId && chat.member_ids.length && !this.locked) {
+            // opened from a hit: beside it, the chats of (one of) its employees
+            this.state.memberId = chat.member_ids[0];
+            this.state.tab = chat.kind;
+            jobs.push(this.loadMember());
+        }
+        await Promise.all(jobs);
     }
 
     async loadPanel() {
