@@ -12,7 +12,9 @@
         "security/wecom_archive_security.xml",
         "security/ir.model.access.csv",
         "security/wecom_archive_scope_rules.xml",
+        "security/wecom_stat_rules.xml",
         "data/ir_cron.xml",
+        "data/wecom_stat_data.xml",
         "views/wecom_message_views.xml",
         "views/wecom_conversation_views.xml",
         "views/wecom_member_views.xml",
@@ -24,6 +26,7 @@
         "views/wecom_access_log_views.xml",
         "views/wecom_login_templates.xml",
         "views/wecom_chat_viewer_views.xml",
+        "views/wecom_stat_views.xml",
         "views/wecom_archive_menus.xml",
     ],
     "assets": {

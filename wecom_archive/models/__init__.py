@@ -20,10 +20,14 @@ from . import (
     wecom_message_search,
     wecom_qr_login_state,
     wecom_rescan,
+    wecom_stat_chat_day,
+    wecom_stat_group_day,
+    wecom_stat_member_day,
+    wecom_stat_rebuild,
     wecom_viewer,
     wecom_violation,
 )
 
 # isort: split
 # Extensions of models imported above: loaded after them.
-from . import wecom_viewer_actions
+from . import wecom_stat_follow, wecom_stat_violation, wecom_viewer_actions

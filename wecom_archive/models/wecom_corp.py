@@ -6,12 +6,14 @@ import time
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import AccessError, UserError
 from odoo.service.server import SLEEP_INTERVAL
 from odoo.tools import config
 
 from ..lib.crypto import InvalidKeyError, load_private_key
 from ..lib.decrypt import Decryptor, Prefetcher
+from ..lib.stats import Schedule
 from ..native.errors import SdkError
 from ..native.sdk import SdkClient, with_retry
 from .bigint import BigInteger
@@ -21,6 +23,7 @@ _logger = logging.getLogger(__name__)
 
 # First key of the two-int advisory locks taken by the pipeline (the second is the corp id).
 PULL_LOCK = 0x7765_636F  # "weco"
+STAT_TZ = "Asia/Shanghai"  # the statistics' time zone of a corp that sets none
 
 
 class WecomCorp(models.Model):
@@ -94,6 +97,27 @@ class WecomCorp(models.Model):
     )
     message_total = fields.Integer("Archived Messages", compute="_compute_message_stats")
     message_failed = fields.Integer("Messages to Reprocess", compute="_compute_message_stats")
+    # Statistics: days are local days, first replies are timed in working hours.
+    tz = fields.Selection(
+        _tz_get,
+        "Time Zone",
+        default=STAT_TZ,
+        help="The statistics count days, and working hours, in this time zone.",
+    )
+    work_monday = fields.Boolean("Monday", default=True)
+    work_tuesday = fields.Boolean("Tuesday", default=True)
+    work_wednesday = fields.Boolean("Wednesday", default=True)
+    work_thursday = fields.Boolean("Thursday", default=True)
+    work_friday = fields.Boolean("Friday", default=True)
+    work_saturday = fields.Boolean("Saturday")
+    work_sunday = fields.Boolean("Sunday")
+    work_hour_from = fields.Float(
+        "Working Hours From",
+        default=9.0,
+        help="First replies are timed in working hours: a night or a weekend between a "
+        "customer's message and the reply does not count.",
+    )
+    work_hour_to = fields.Float("Working Hours To", default=18.0)
 
     _sql_constraints = [
         ("corpid_company_uniq", "unique(company_id, corpid)", "This corp is already configured."),
@@ -103,6 +127,11 @@ class WecomCorp(models.Model):
             "decrypt_processes_positive",
             "check(decrypt_processes >= 0)",
             "The number of decryption processes cannot be negative.",
+        ),
+        (
+            "work_hours_range",
+            "check(work_hour_from >= 0 and work_hour_from < work_hour_to and work_hour_to <= 24)",
+            "Working hours run from 00:00 to 24:00, and start before they end.",
         ),
     ]
 
@@ -133,6 +162,29 @@ class WecomCorp(models.Model):
             counts[corp.id] = (total + count, failed + (count if state != "done" else 0))
         for corp in self:
             corp.message_total, corp.message_failed = counts.get(corp.id, (0, 0))
+
+    def _stat_tz(self):
+        """The time zone of the corp's statistics days."""
+        self.ensure_one()
+        return self.tz or STAT_TZ
+
+    def _stat_schedule(self):
+        """The corp's working hours, as lib.stats times first replies with them."""
+        days = (
+            self.work_monday,
+            self.work_tuesday,
+            self.work_wednesday,
+            self.work_thursday,
+            self.work_friday,
+            self.work_saturday,
+            self.work_sunday,
+        )
+        return Schedule(
+            tz=self._stat_tz(),
+            weekdays=frozenset(day for day, works in enumerate(days) if works),
+            start=self.work_hour_from,
+            end=self.work_hour_to,
+        )
 
     def _sdk_client(self):
         """An SdkClient for this corp (the caller closes it)."""

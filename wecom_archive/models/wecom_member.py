@@ -1,3 +1,5 @@
+from collections import Counter
+
 from odoo import api, fields, models
 
 ARCHIVE_STATUS = [
@@ -62,6 +64,39 @@ class WecomMember(models.Model):
         "Current Customers", compute="_compute_customer_count", help="当前负责客户数"
     )
     active = fields.Boolean(default=True)
+    # Statistics, all time, read from the tables the pipeline keeps (not from messages).
+    stat_customer_total = fields.Integer(
+        "Customers Added (All Time)",
+        compute="_compute_statistics",
+        help="客户总数: the customers the member added, those lost since included.",
+    )
+    stat_message_count = fields.Integer(
+        "Chat Messages",
+        compute="_compute_statistics",
+        help="总会话消息数: the messages the member sent and received.",
+    )
+    stat_group_count = fields.Integer(
+        "Customer Group Chats",
+        compute="_compute_statistics",
+        help="客户群总数: the archived customer group chats the member is in.",
+    )
+    stat_private_chat_count = fields.Integer(
+        "Customer Chats",
+        compute="_compute_statistics",
+        help="客户私聊会话数: the archived 1:1 chats of the member with customers.",
+    )
+    stat_violation_count = fields.Integer(
+        "Violation Hits",
+        compute="_compute_statistics",
+        help="违规次数: the sensitive-word hits of the member's messages.",
+    )
+    stat_first_reply_avg = fields.Float(
+        "Average First Reply (min)",
+        compute="_compute_statistics",
+        digits=(16, 1),
+        help="平均首次回复时长, in working minutes: from a customer's first unanswered message "
+        "to the member's reply.",
+    )
 
     _sql_constraints = [
         ("userid_uniq", "unique(corp_id, userid)", "This member already exists."),
@@ -96,6 +131,52 @@ class WecomMember(models.Model):
         )
         for member in self:
             member.customer_count = counts.get(member, 0)
+
+    def _compute_statistics(self):
+        days = {
+            member: values
+            for member, *values in self.env["wecom.stat.member.day"]._read_group(
+                [("member_id", "in", self.ids)],
+                ["member_id"],
+                [
+                    "customers_added:sum",
+                    "sent_count:sum",
+                    "received_count:sum",
+                    "violation_count:sum",
+                    "first_reply_count:sum",
+                    "first_reply_seconds:sum",
+                ],
+            )
+        }
+        private, groups = Counter(), Counter()
+        for member, kind, count in self.env["wecom.conversation"]._read_group(
+            [
+                ("member_ids", "in", self.ids),
+                "|",
+                ("kind", "=", "external"),
+                ("group_id.kind", "=", "external"),
+            ],
+            ["member_ids", "kind"],
+            ["__count"],
+        ):
+            (private if kind == "external" else groups)[member.id] += count
+        for member in self:
+            added, sent, received, violations, replies, seconds = days.get(member, [0] * 6)
+            member.stat_customer_total = added
+            member.stat_message_count = sent + received
+            member.stat_violation_count = violations
+            member.stat_first_reply_avg = seconds / 60 / replies if replies else 0.0
+            member.stat_private_chat_count = private[member.id]
+            member.stat_group_count = groups[member.id]
+
+    def action_view_statistics(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "wecom_archive.wecom_stat_member_day_action"
+        )
+        action["domain"] = [("member_id", "=", self.id)]
+        action["context"] = {}  # all their days, not this month's
+        return action
 
     def action_view_customers(self):
         self.ensure_one()

@@ -7,6 +7,7 @@ from . import (
     test_qr_login,
     test_search,
     test_secrets,
+    test_stats,
     test_sync,
     test_tours,
     test_translations,

@@ -1,0 +1,542 @@
+import dataclasses
+import json
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..lib.normalize import conversation_key, id_kind
+from ..lib.stats import NOT_COUNTED_TYPES, ChatDay, LocalDays, counted, day_bounds, fold
+from .wecom_conversation import KINDS
+from .wecom_message import _ms_to_datetime
+
+# The stored columns of a chat's day, as lib.stats.ChatDay holds them, and their types.
+_CELL_COLUMNS = {
+    "waiting_in": "timestamp",
+    "waiting_since": "timestamp",
+    "message_count": "int",
+    "customer_message_count": "int",
+    "speaker_count": "int",
+    "speakers": "jsonb",
+    "first_sender": "varchar",
+    "last_msgtime": "timestamp",
+    "last_message_id": "int",
+    "customer_wrote": "bool",
+    "answered": "bool",
+    "unanswered": "int",
+    "first_reply_count": "int",
+    "first_reply_seconds": "int",
+}
+# A written row: the chat's day, its kind and member, then _CELL_COLUMNS.
+_ROW_COLUMNS = {
+    "conversation_id": "int",
+    "day": "date",
+    "kind": "varchar",
+    "member_id": "int",
+    **_CELL_COLUMNS,
+}
+
+# The message counters of a member's day, and the total each one adds to.
+_TOTAL_OF = {
+    f"{way}_{kind}": f"{way}_count" for way in ("sent", "received") for kind, _label in KINDS
+}
+
+
+def _iso(moment):
+    return moment and moment.isoformat()
+
+
+def _cell_row(cell):
+    """A ChatDay as the values of _CELL_COLUMNS, in JSON."""
+    return (
+        _iso(cell.waiting_in),
+        _iso(cell.waiting_since),
+        cell.message_count,
+        cell.customer_message_count,
+        len(cell.speakers),
+        sorted(cell.speakers),
+        cell.first_sender,
+        _iso(cell.last_time),
+        cell.last_id,
+        cell.customer_wrote,
+        cell.answered,
+        cell.unanswered,
+        cell.reply_count,
+        cell.reply_seconds,
+    )
+
+
+def _cell_from_row(row):
+    """A ChatDay from the values of _CELL_COLUMNS (speaker_count left out)."""
+    (waiting_in, waiting_since, messages, customer_messages, _speaker_count, speakers) = row[:6]
+    first_sender, last_time, last_id, wrote, answered, unanswered, replies, seconds = row[6:]
+    return ChatDay(
+        waiting_in=waiting_in,
+        waiting_since=waiting_since,
+        message_count=messages,
+        customer_message_count=customer_messages,
+        speakers=set(speakers or ()),
+        first_sender=first_sender,
+        last_time=last_time,
+        last_id=last_id,
+        customer_wrote=wrote,
+        answered=answered,
+        unanswered=unanswered,
+        reply_count=replies,
+        reply_seconds=seconds,
+    )
+
+
+def _customer_counters(cell):
+    """What a chat's day with a customer counts for its member."""
+    return {
+        "customers_wrote": int(cell.customer_wrote),
+        "customers_answered": int(cell.answered),
+        "unanswered_count": cell.unanswered,
+        "first_reply_count": cell.reply_count,
+        "first_reply_seconds": cell.reply_seconds,
+    }
+
+
+class WecomStatChatDay(models.Model):
+    """One chat's statistics of one local day, and the state the chat's next messages need
+    (the customer's wait carried into the next day): kept by the pipeline in each batch's
+    transaction, under the corp's pipeline lock. Not shown as such: the group chat
+    statistics (wecom.stat.group.day) and the members' days are read from it."""
+
+    _name = "wecom.stat.chat.day"
+    _description = "Chat Statistics per Day"
+    _order = "day desc, id desc"
+    _log_access = False
+
+    conversation_id = fields.Many2one(
+        "wecom.conversation", required=True, readonly=True, ondelete="cascade"
+    )
+    kind = fields.Selection(KINDS, required=True, readonly=True)
+    member_id = fields.Many2one(
+        "wecom.member", readonly=True, help="The member of a 1:1 chat with a customer."
+    )
+    day = fields.Date(required=True, readonly=True)
+    waiting_in = fields.Datetime(readonly=True, help="The customer's wait open at day start.")
+    waiting_since = fields.Datetime(readonly=True, help="The customer's wait open at day end.")
+    message_count = fields.Integer(readonly=True)
+    customer_message_count = fields.Integer(readonly=True)
+    speaker_count = fields.Integer(readonly=True)
+    speakers = fields.Json(readonly=True, help="The ids of those who wrote.")
+    first_sender = fields.Char(readonly=True)
+    last_msgtime = fields.Datetime(readonly=True)
+    last_message_id = fields.Integer("Last Message ID", readonly=True)
+    customer_wrote = fields.Boolean(readonly=True)
+    answered = fields.Boolean(readonly=True)
+    unanswered = fields.Integer(readonly=True)
+    first_reply_count = fields.Integer(readonly=True)
+    first_reply_seconds = fields.Integer(readonly=True)
+    violation_count = fields.Integer("Violation Hits", readonly=True)
+
+    _sql_constraints = [
+        ("chat_day_uniq", "unique(conversation_id, day)", "One row per chat and day."),
+    ]
+
+    def init(self):
+        # Rewritten at every batch that touches the chat: room on the page for the new row
+        # version (a HOT update, no index entry to add). Slim rows: the corp and company are
+        # the chat's (no columns, no foreign keys to check at each insert).
+        self.env.cr.execute(
+            SQL("ALTER TABLE %s SET (fillfactor = 70)", SQL.identifier(self._table))
+        )
+
+    # -- the pipeline's upkeep ---------------------------------------------------------------
+    @api.model
+    def _upkeep(self, corp, stored):
+        """Count newly stored messages — (message id, lib Message, link) triples, each
+        stored once — in the chats' and members' days, inside the batch's transaction: a
+        replayed batch stores nothing, so it counts nothing."""
+        day_of, kinds = LocalDays(corp._stat_tz()), {}
+        new_messages = []
+        for message_id, message, (chat_id, member_ids, _departments) in stored:
+            if not chat_id or not counted(message.action, message.msgtype):
+                continue
+            when = _ms_to_datetime(message.msgtime)
+            if when:
+                if chat_id not in kinds:
+                    kinds[chat_id] = conversation_key(
+                        message.roomid, message.sender, message.tolist
+                    )[0]
+                new_messages.append(
+                    (chat_id, day_of(when), when, message_id, message.sender, member_ids)
+                )
+        if not new_messages:
+            return
+        members = self._member_ids(corp, {sender for *_x, sender, _m in new_messages})
+        counts, by_cell, chats = Counter(), defaultdict(list), {}
+        for chat_id, day, when, message_id, sender, member_ids in new_messages:
+            kind = kinds[chat_id]
+            by_cell[chat_id, day].append((when, message_id, sender))
+            customer_member = member_ids[0] if kind == "external" and member_ids else None
+            chats[chat_id] = (kind, customer_member)
+            sender_id = members.get(sender)
+            if sender_id:
+                counts[sender_id, day, "sent_" + kind] += 1
+            for member_id in member_ids:
+                if member_id != sender_id:
+                    counts[member_id, day, "received_" + kind] += 1
+        totals = defaultdict(Counter)
+        for (member_id, day, counter), count in counts.items():
+            totals[member_id, day][counter] += count
+            totals[member_id, day][_TOTAL_OF[counter]] += count
+        old, new = self._fold_cells(corp, chats, by_cell)
+        self._write_cells(corp, chats, new)
+        self._count_cells(corp, chats, old, new, totals, members)
+        self.env["wecom.stat.member.day"]._add(corp, totals)
+
+    @api.model
+    def _member_ids(self, corp, userids):
+        """{userid: member id} of those of ``userids`` who are members of the corp."""
+        if not userids:
+            return {}
+        self.env.cr.execute(
+            "SELECT userid, id FROM wecom_member WHERE corp_id = %s AND userid = ANY(%s)",
+            [corp.id, list(userids)],
+        )
+        return dict(self.env.cr.fetchall())
+
+    def _fold_cells(self, corp, chats, by_cell):
+        """Fold new messages — by_cell: {(chat, day): [(time, id, sender)]} — into the
+        chats' days. Returns (old, new): the chats' stored days {chat: {day: ChatDay}}, and
+        the days changed {(chat, day): ChatDay}.
+
+        A chat whose new messages all come after its last stored one (the pull's order)
+        continues from its stored state; any other (a late batch, failed messages
+        processed again) has the days concerned folded again from the archive."""
+        schedule = corp._stat_schedule()
+        days_of = defaultdict(set)
+        for chat_id, day in by_cell:
+            days_of[chat_id].add(day)
+        old = self._last_days(list(days_of))
+        new, late = {}, {}
+        for chat_id, days in days_of.items():
+            timeline = old.get(chat_id, {})
+            last = timeline[max(timeline)] if timeline else None
+            first_when, first_id, _sender = min(m for day in days for m in by_cell[chat_id, day])
+            if last is not None and not last.after(first_when, first_id):
+                late[chat_id] = days
+                continue
+            carried = last.waiting_since if last else None
+            for day in sorted(days):
+                if day in timeline:
+                    cell = dataclasses.replace(timeline[day], speakers=set(timeline[day].speakers))
+                else:
+                    cell = ChatDay.start(carried)
+                fold(cell, by_cell[chat_id, day], schedule, chats[chat_id][0] == "external")
+                new[chat_id, day] = cell
+                carried = cell.waiting_since
+        if late:
+            old.update(self._timelines({chat_id: min(days) for chat_id, days in late.items()}))
+            self._refold(corp, late, old, new, chats, schedule)
+        return old, new
+
+    def _last_days(self, chat_ids):
+        """{chat: {day: ChatDay}}: the last stored day of each chat (one index probe each):
+        all a chat whose new messages come after it needs."""
+        return self._read_cells(
+            """SELECT d.* FROM unnest(%s::int[]) AS t(chat_id)
+                CROSS JOIN LATERAL (SELECT * FROM wecom_stat_chat_day c
+                                     WHERE c.conversation_id = t.chat_id
+                                     ORDER BY c.day DESC LIMIT 1) d""",
+            [chat_ids],
+        )
+
+    def _timelines(self, first_days):
+        """{chat: {day: ChatDay}}: the stored days of each chat from ``first_days[chat]``
+        on, and its last day before (whose open wait it carries in)."""
+        return self._read_cells(
+            """SELECT d.* FROM unnest(%s::int[], %s::date[]) AS t(chat_id, first_day)
+                CROSS JOIN LATERAL (
+                      (SELECT * FROM wecom_stat_chat_day p
+                        WHERE p.conversation_id = t.chat_id AND p.day < t.first_day
+                        ORDER BY p.day DESC LIMIT 1)
+                      UNION ALL
+                      SELECT * FROM wecom_stat_chat_day n
+                       WHERE n.conversation_id = t.chat_id AND n.day >= t.first_day) d""",
+            [list(first_days), list(first_days.values())],
+        )
+
+    def _read_cells(self, rows_query, params):
+        """{chat: {day: ChatDay}} of the chats' days ``rows_query`` selects (as d.*)."""
+        columns = ", ".join(f"d.{column}" for column in _CELL_COLUMNS)
+        self.env.cr.execute(
+            f"SELECT d.conversation_id, d.day, {columns} FROM ({rows_query}) d", params
+        )
+        cells = defaultdict(dict)
+        for chat_id, day, *row in self.env.cr.fetchall():
+            cells[chat_id][day] = _cell_from_row(row)
+        return cells
+
+    def _refold(self, corp, pending, old, new, chats, schedule):
+        """Fold again, from the archive, the days ``pending`` — {chat: {day}} — and the
+        chats' following days whose carried-in wait changed, until it no longer does.
+        Updates ``new`` ({(chat, day): ChatDay})."""
+        read = {}
+        while pending:
+            self._read_days(corp, pending, read)
+            following = {}
+            for chat_id, days in pending.items():
+                timeline = old.get(chat_id, {})
+                first = min(days)
+                known = set(timeline) | {day for chat, day in new if chat == chat_id}
+                before = [day for day in known if day < first]
+                carried = (
+                    self._current(chat_id, max(before), old, new).waiting_since if before else None
+                )
+                for day in sorted(day for day in known | days if day >= first):
+                    if day in days:
+                        cell = ChatDay.start(carried)
+                        fold(cell, read[chat_id, day], schedule, chats[chat_id][0] == "external")
+                        new[chat_id, day] = cell
+                    else:
+                        cell = self._current(chat_id, day, old, new)
+                        if cell.waiting_in != carried:
+                            following[chat_id] = {day} | {later for later in days if later > day}
+                            break
+                    carried = cell.waiting_since
+            pending = following
+
+    @staticmethod
+    def _current(chat_id, day, old, new):
+        return new.get((chat_id, day)) or old[chat_id][day]
+
+    def _read_days(self, corp, pending, read):
+        """Read into ``read`` — {(chat, day): [(time, id, sender)]} — the counted messages
+        of the chats' days ``pending`` not read yet."""
+        wanted = [
+            (chat_id, day)
+            for chat_id, days in pending.items()
+            for day in days
+            if (chat_id, day) not in read
+        ]
+        if not wanted:
+            return
+        bounds = [day_bounds(day, corp._stat_tz()) for _chat_id, day in wanted]
+        for key in wanted:
+            read[key] = []
+        self.env.cr.execute(
+            """SELECT w.chat_id, w.day, m.msgtime, m.id, m.sender
+                 FROM unnest(%s::int[], %s::date[], %s::timestamp[], %s::timestamp[])
+                      AS w(chat_id, day, lo, hi)
+                 JOIN wecom_message m ON m.conversation_id = w.chat_id
+                                     AND m.msgtime >= w.lo AND m.msgtime < w.hi
+                WHERE m.state = 'done' AND m.action = 'send'
+                  AND COALESCE(m.msgtype, '') NOT IN %s""",
+            [
+                [chat_id for chat_id, _day in wanted],
+                [day for _chat_id, day in wanted],
+                [lo for lo, _hi in bounds],
+                [hi for _lo, hi in bounds],
+                NOT_COUNTED_TYPES,
+            ],
+        )
+        for chat_id, day, when, message_id, sender in self.env.cr.fetchall():
+            read[chat_id, day].append((when, message_id, sender))
+
+    def _write_cells(self, corp, chats, cells):
+        """Store the chats' days ``cells`` ({(chat, day): ChatDay}): all but their
+        violation count, which _count_violations keeps. The rows go as one JSON document
+        (cheaper to send and parse than as many SQL literals)."""
+        if not cells:
+            return
+        rows = [
+            dict(
+                zip(
+                    _ROW_COLUMNS,
+                    (chat_id, day.isoformat(), *chats[chat_id], *_cell_row(cell)),
+                    strict=True,
+                )
+            )
+            for (chat_id, day), cell in cells.items()
+        ]
+        columns = ", ".join(_ROW_COLUMNS)
+        types = ", ".join(f"{column} {kind}" for column, kind in _ROW_COLUMNS.items())
+        updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in _CELL_COLUMNS)
+        self.env.cr.execute(
+            f"""INSERT INTO wecom_stat_chat_day ({columns}, violation_count)
+                SELECT {columns}, 0 FROM json_to_recordset(%s) AS r({types})
+                ON CONFLICT (conversation_id, day) DO UPDATE SET {updates}""",
+            [json.dumps(rows)],
+        )
+        self.invalidate_model()
+
+    def _count_cells(self, corp, chats, old, new, totals, members):
+        """Add to ``totals`` — {(member, day): Counter} — what the changed days count for
+        members, less what they counted before: chats active and started, and the customer
+        chats' figures (waits, replies, unanswered messages). ``members``: {userid: member
+        id} known already (the batch's senders)."""
+        parties = set()
+        for (chat_id, day), cell in new.items():
+            before = old.get(chat_id, {}).get(day)
+            parties |= cell.speakers | {cell.first_sender}
+            if before:
+                parties.add(before.first_sender)
+        missing = {p for p in parties - members.keys() if p and id_kind(p) == "member"}
+        members = {**members, **self._member_ids(corp, missing)}
+        for (chat_id, day), cell in new.items():
+            before = old.get(chat_id, {}).get(day)
+            if before is None or before.first_sender != cell.first_sender:
+                if before and before.first_sender in members:
+                    totals[members[before.first_sender], day]["started_count"] -= 1
+                if cell.first_sender in members:
+                    totals[members[cell.first_sender], day]["started_count"] += 1
+            for party in cell.speakers - (before.speakers if before else set()):
+                if party in members:
+                    totals[members[party], day]["chat_count"] += 1
+            customer_member = chats[chat_id][1]
+            if customer_member:
+                now = _customer_counters(cell)
+                then = _customer_counters(before) if before else {}
+                for counter, value in now.items():
+                    totals[customer_member, day][counter] += value - then.get(counter, 0)
+
+    # -- violations ----------------------------------------------------------------------------
+    @api.model
+    def _count_violations(self, corp, stored, after_id):
+        """Count the violations just recorded for ``stored`` messages (those with an id
+        above ``after_id``) on their chat's day and their sender's day."""
+        messages = {message_id: (message, link[0]) for message_id, message, link in stored}
+        self.env.cr.execute(
+            """SELECT message_id, count(*) FROM wecom_violation
+                WHERE message_id = ANY(%s) AND id > %s GROUP BY message_id""",
+            [list(messages), after_id],
+        )
+        found = self.env.cr.fetchall()
+        members = self._member_ids(
+            corp, {messages[message_id][0].sender for message_id, _n in found}
+        )
+        totals, cells, day_of = defaultdict(Counter), Counter(), LocalDays(corp._stat_tz())
+        for message_id, count in found:
+            message, chat_id = messages[message_id]
+            when = _ms_to_datetime(message.msgtime)
+            if not when:
+                continue
+            day = day_of(when)
+            if message.sender in members:
+                totals[members[message.sender], day]["violation_count"] += count
+            if chat_id:
+                cells[chat_id, day] += count
+        if cells:
+            self.env.cr.execute(
+                """UPDATE wecom_stat_chat_day d SET violation_count = d.violation_count + v.n
+                     FROM unnest(%s::int[], %s::date[], %s::int[]) AS v(chat_id, day, n)
+                    WHERE d.conversation_id = v.chat_id AND d.day = v.day""",
+                [
+                    [chat_id for chat_id, _day in cells],
+                    [day for _chat_id, day in cells],
+                    list(cells.values()),
+                ],
+            )
+            self.invalidate_model(["violation_count"])
+        self.env["wecom.stat.member.day"]._add(corp, totals)
+
+    # -- rebuilding ------------------------------------------------------------------------------
+    @api.model
+    def _rebuild(self, corp, date_from, date_to):
+        """Recompute a corp's statistics of local days date_from..date_to from the archive
+        (delete + insert): after a change of keyword rules, working hours or time zone, or
+        an upgrade. The chats' days after the range whose carried-in wait changed follow.
+        The caller holds the corp's pipeline lock (wecom.stat.rebuild takes it)."""
+        self.env.flush_all()
+        cr, tz = self.env.cr, corp._stat_tz()
+        lo, hi = day_bounds(date_from, tz)[0], day_bounds(date_to, tz)[1]
+        cr.execute(
+            """SELECT m.conversation_id, m.msgtime, m.id, m.sender
+                 FROM wecom_message m
+                WHERE m.corp_id = %s AND m.msgtime >= %s AND m.msgtime < %s
+                  AND m.conversation_id IS NOT NULL AND m.state = 'done' AND m.action = 'send'
+                  AND COALESCE(m.msgtype, '') NOT IN %s""",
+            [corp.id, lo, hi, NOT_COUNTED_TYPES],
+        )
+        by_cell, day_of = defaultdict(list), LocalDays(tz)
+        for chat_id, when, message_id, sender in cr.fetchall():
+            by_cell[chat_id, day_of(when)].append((when, message_id, sender))
+        # The chats' last days in the range as they were: what they carried out.
+        cr.execute(
+            """SELECT DISTINCT ON (d.conversation_id) d.conversation_id, d.waiting_since
+                 FROM wecom_stat_chat_day d JOIN wecom_conversation c ON c.id = d.conversation_id
+                WHERE c.corp_id = %s AND d.day BETWEEN %s AND %s
+                ORDER BY d.conversation_id, d.day DESC""",
+            [corp.id, date_from, date_to],
+        )
+        carried_out = dict(cr.fetchall())
+        cr.execute(
+            """DELETE FROM wecom_stat_chat_day d USING wecom_conversation c
+                WHERE c.id = d.conversation_id AND c.corp_id = %s
+                  AND d.day BETWEEN %s AND %s""",
+            [corp.id, date_from, date_to],
+        )
+        chat_ids = {chat_id for chat_id, _day in by_cell} | set(carried_out)
+        chats = self._chats(chat_ids)
+        # What the range's first days carry in: the chats' last days before the range.
+        cr.execute(
+            """SELECT DISTINCT ON (conversation_id) conversation_id, waiting_since
+                 FROM wecom_stat_chat_day
+                WHERE conversation_id = ANY(%s) AND day < %s
+                ORDER BY conversation_id, day DESC""",
+            [list(chat_ids), date_from],
+        )
+        carried_in = dict(cr.fetchall())
+        carried = dict(carried_in)
+        schedule = corp._stat_schedule()
+        cells = {}
+        for chat_id, day in sorted(by_cell):
+            cell = fold(
+                ChatDay.start(carried.get(chat_id)),
+                by_cell[chat_id, day],
+                schedule,
+                chats[chat_id][0] == "external",
+            )
+            cells[chat_id, day] = cell
+            carried[chat_id] = cell.waiting_since
+        self._write_cells(corp, chats, cells)
+        cr.execute(
+            """UPDATE wecom_stat_chat_day d SET violation_count = v.n
+                  FROM (SELECT m.conversation_id,
+                               ((m.msgtime AT TIME ZONE 'UTC') AT TIME ZONE %s)::date AS day,
+                               count(*) AS n
+                          FROM wecom_violation v JOIN wecom_message m ON m.id = v.message_id
+                         WHERE v.corp_id = %s AND m.msgtime >= %s AND m.msgtime < %s
+                         GROUP BY 1, 2) v
+                 WHERE d.conversation_id = v.conversation_id AND d.day = v.day""",
+            [tz, corp.id, lo, hi],
+        )
+        # The days after the range whose carried-in wait changed are folded again.
+        changed = {
+            chat_id: date_to + timedelta(days=1)
+            for chat_id in chat_ids
+            if carried.get(chat_id)
+            != (carried_out[chat_id] if chat_id in carried_out else carried_in.get(chat_id))
+        }
+        after = self._timelines(changed)
+        pending = {
+            chat_id: {min(day for day in after[chat_id] if day > date_to)}
+            for chat_id in changed
+            if any(day > date_to for day in after.get(chat_id, ()))
+        }
+        if pending:
+            new, totals = {}, defaultdict(Counter)
+            self._refold(corp, pending, after, new, chats, schedule)
+            self._write_cells(corp, chats, new)
+            self._count_cells(corp, chats, after, new, totals, {})
+            self.env["wecom.stat.member.day"]._add(corp, totals)
+        self.env["wecom.stat.member.day"]._recompute(corp, date_from, date_to)
+        self.invalidate_model()
+
+    def _chats(self, chat_ids):
+        """{chat: (kind, member of a 1:1 chat with a customer)}."""
+        self.env.cr.execute(
+            """SELECT c.id, c.kind, min(r.wecom_member_id) FILTER (WHERE c.kind = 'external')
+                 FROM wecom_conversation c
+                 LEFT JOIN wecom_conversation_member_rel r ON r.wecom_conversation_id = c.id
+                WHERE c.id = ANY(%s)
+                GROUP BY c.id, c.kind""",
+            [list(chat_ids)],
+        )
+        return {chat_id: (kind, member_id) for chat_id, kind, member_id in self.env.cr.fetchall()}
