@@ -494,7 +494,7 @@ def load_viewer(env, messages, seed=20261125):
                   jsonb_build_array(jsonb_build_array(strpos(m.text, w.word) - 1,
                                                       strpos(m.text, w.word) - 1
                                                       + length(w.word))),
-                  'keyword', CASE WHEN m.seq %% 1000 = 7 THEN 'confirmed' ELSE 'new' END,
+                  'keyword', CASE WHEN m.seq %% 1000 = 7 THEN 'done' ELSE 'new' END,
                   true, false, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
                   now() AT TIME ZONE 'UTC'
              FROM wecom_message m

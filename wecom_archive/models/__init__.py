@@ -31,3 +31,7 @@ from . import (
 # isort: split
 # Extensions of models imported above: loaded after them.
 from . import wecom_stat_follow, wecom_stat_violation, wecom_viewer_actions
+
+# isort: split
+# Reads the case states of wecom_violation, whose module loads wecom_message: after wecom_media.
+from . import wecom_digest

@@ -4,7 +4,7 @@ import logging
 from markupsafe import Markup
 from psycopg2.extras import execute_values
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
 from ..lib.normalize import conversation_key, id_kind
@@ -17,13 +17,36 @@ from .wecom_message import _ms_to_datetime
 _logger = logging.getLogger(__name__)
 
 SIDE_OF = {"member": "member", "external": "customer", "robot": "robot"}
+# A violation is a case (工单): worked on while open, closed as handled or as a false positive.
+STATES = [
+    ("new", "To Do"),
+    ("in_progress", "In Progress"),
+    ("done", "Handled"),
+    ("false_positive", "False Positive"),
+]
+OPEN_STATES = ("new", "in_progress")
+OUTCOMES = [
+    ("warned", "Employee Warned"),
+    ("trained", "Training Arranged"),
+    ("escalated", "Escalated"),
+    ("customer_contacted", "Customer Contacted"),
+    ("no_action", "No Action Needed"),
+]
+# The cases most in need first: the earliest deadlines (the overdue ones), then the newest.
+CASE_ORDER = "deadline, msgtime desc, id desc"
+
+
+def assignee_domain(model):
+    """Whom a case can be assigned to: the archive admins, who read violations."""
+    return [("groups_id", "in", model.env.ref("wecom_archive.group_wecom_archive_admin").ids)]
 
 
 class WecomViolation(models.Model):
-    """A message that hit a sensitive-word rule (敏感词违规), archived again for review."""
+    """A message that hit a sensitive-word rule (敏感词违规), archived again, and the case
+    its reviewers work through: assignee, deadline, status, outcome, comment, history."""
 
     _name = "wecom.violation"
-    _inherit = ["wecom.archived.data"]
+    _inherit = ["wecom.archived.data", "mail.thread"]
     _access_log_open = "view_violation"
     _access_log_search_fields = ("content", "words_hit")
     _description = "Sensitive-Word Violation"
@@ -57,18 +80,37 @@ class WecomViolation(models.Model):
     words_hit = fields.Char("Words Hit", readonly=True)
     offsets = fields.Json(readonly=True, help="[start, end] of each hit in the content.")
     state = fields.Selection(
-        [("new", "New"), ("confirmed", "Confirmed"), ("dismissed", "Dismissed")],
-        default="new",
-        required=True,
-        index=True,
+        STATES, default="new", required=True, readonly=True, index=True, tracking=True
     )
+    user_id = fields.Many2one(
+        "res.users", "Assignee", domain=assignee_domain, index="btree_not_null", tracking=True
+    )
+    deadline = fields.Date(tracking=True)
+    overdue = fields.Boolean(
+        compute="_compute_overdue",
+        search="_search_overdue",
+        help="The deadline has passed and the case is still open.",
+    )
+    outcome = fields.Selection(OUTCOMES, tracking=True, help="What was done about it.")
     alerted = fields.Boolean(readonly=True, help="The rule's recipients were told.")
     wecom_alerted = fields.Boolean(
         "Alerted in WeCom", readonly=True, help="The rule's WeCom recipients got the message."
     )
-    reviewer_id = fields.Many2one("res.users", readonly=True)
-    review_date = fields.Datetime(readonly=True)
-    review_note = fields.Text()
+    reviewer_id = fields.Many2one("res.users", "Closed By", readonly=True)
+    review_date = fields.Datetime("Closed On", readonly=True)
+    review_note = fields.Text("Comment", tracking=True)
+    repeat_30d = fields.Integer(
+        "Repeats in 30 Days",
+        compute="_compute_repeat_counts",
+        help="Earlier violations of the same rule by the same sender in the 30 days before "
+        "this one.",
+    )
+    repeat_90d = fields.Integer(
+        "Repeats in 90 Days",
+        compute="_compute_repeat_counts",
+        help="Earlier violations of the same rule by the same sender in the 90 days before "
+        "this one.",
+    )
 
     _sql_constraints = [
         ("message_rule_uniq", "unique(message_id, rule_id)", "One violation per message and rule."),
@@ -105,19 +147,115 @@ class WecomViolation(models.Model):
                 lambda m: (m.msgtime, m.seq or 0, m.id)
             )
 
-    def _review(self, state):
+    def init(self):
+        # the repeat counts: a sender's earlier hits of a rule, by time
+        tools.create_index(
+            self.env.cr,
+            "wecom_violation_rule_sender_msgtime_idx",
+            self._table,
+            ["rule_id", "sender", "msgtime"],
+        )
+
+    @api.depends("deadline", "state")
+    def _compute_overdue(self):
+        today = fields.Date.context_today(self)
+        for case in self:
+            case.overdue = bool(
+                case.deadline and case.deadline < today and case.state in OPEN_STATES
+            )
+
+    def _search_overdue(self, operator, value):
+        if operator not in ("=", "!="):
+            raise UserError(self.env._("Overdue is searched with = or != only."))
+        today = fields.Date.context_today(self)
+        if (operator == "=") == bool(value):
+            return [("state", "in", OPEN_STATES), ("deadline", "<", today)]
+        return [
+            "|",
+            "|",
+            ("state", "not in", OPEN_STATES),
+            ("deadline", "=", False),
+            ("deadline", ">=", today),
+        ]
+
+    @api.depends("rule_id", "sender", "msgtime")
+    def _compute_repeat_counts(self):
+        """The sender's earlier violations of the same rule, for the whole recordset in one
+        query (the index on rule, sender and time serves it)."""
+        counts = {}
+        if self._origin.ids:
+            self.flush_model(["corp_id", "rule_id", "sender", "msgtime"])
+            self.env.cr.execute(
+                """SELECT v.id,
+                          count(*) FILTER (WHERE o.msgtime >= v.msgtime - interval '30 days'),
+                          count(*)
+                     FROM wecom_violation v
+                     JOIN wecom_violation o
+                       ON o.rule_id = v.rule_id AND o.sender = v.sender
+                      AND o.corp_id = v.corp_id
+                      AND o.msgtime >= v.msgtime - interval '90 days'
+                      AND (o.msgtime, o.id) < (v.msgtime, v.id)
+                    WHERE v.id = ANY(%s)
+                    GROUP BY v.id""",
+                [list(self._origin.ids)],
+            )
+            counts = {id_: (days30, days90) for id_, days30, days90 in self.env.cr.fetchall()}
+        for case in self:
+            case.repeat_30d, case.repeat_90d = counts.get(case._origin.id, (0, 0))
+
+    # -- the case workflow -------------------------------------------------------------------
+    def _open_cases(self):
+        return self.filtered(lambda case: case.state in OPEN_STATES)
+
+    def action_start(self):
+        """开始处理: the open cases are being worked on, by whoever starts an unassigned one."""
+        cases = self.filtered(lambda case: case.state == "new")
+        cases.filtered(lambda case: not case.user_id).user_id = self.env.user
+        cases.state = "in_progress"
+
+    def action_done(self):
+        """已处理: closed, with the outcome it had."""
+        cases = self._open_cases()
+        missing = cases.filtered(lambda case: not case.outcome)
+        if missing:
+            names = ", ".join(missing[:10].mapped("name"))
+            raise UserError(
+                self.env._(
+                    "Choose an outcome before marking a case as handled: %(cases)s",
+                    cases=names + (" …" if len(missing) > 10 else ""),
+                )
+            )
+        cases._close("done")
+
+    def action_false_positive(self):
+        """误报: closed as not a violation at all; no outcome needed."""
+        self._open_cases()._close("false_positive")
+
+    def _close(self, state):
         self.write(
             {"state": state, "reviewer_id": self.env.uid, "review_date": fields.Datetime.now()}
         )
 
-    def action_confirm(self):
-        self._review("confirmed")
+    def action_reopen(self):
+        """重新打开: back to the to-do list, its outcome and comment kept for the record."""
+        closed = self - self._open_cases()
+        closed.write({"state": "new", "reviewer_id": False, "review_date": False})
 
-    def action_dismiss(self):
-        self._review("dismissed")
+    def action_assign_wizard(self):
+        return self._case_wizard("assign", self.env._("Assign Cases"))
 
-    def action_reset(self):
-        self.write({"state": "new", "reviewer_id": False, "review_date": False})
+    def action_close_wizard(self):
+        return self._case_wizard("close", self.env._("Close Cases"))
+
+    def _case_wizard(self, mode, title):
+        return {
+            "type": "ir.actions.act_window",
+            "name": title,
+            "res_model": "wecom.violation.case.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_mode": mode, "default_violation_ids": self.ids},
+        }
 
     @api.model
     def _cron_alert(self, limit=5000):
@@ -151,17 +289,37 @@ class WecomViolation(models.Model):
         self._alert_in_wecom(limit)
         return len(by_user)
 
-    def _wecom_recipients(self):
-        """{userid} to alert in WeCom for these violations of one rule: the rule's members,
-        and the leaders of the chat's archived members' departments when asked for."""
-        userids = set()
-        for violation in self:
-            rule = violation.rule_id
-            userids |= set(rule.notify_member_ids.filtered("active").mapped("userid"))
-            if rule.notify_leaders:
-                departments = violation.message_id.member_ids.department_ids
-                userids |= set(departments.leader_ids.mapped("userid"))
-        return userids
+    def _wecom_recipient_map(self):
+        """{userid: [violation id]} of the members to tell in WeCom about these violations:
+        each rule's members, and when the rule asks for it the leaders of the departments of
+        the chat's archived members; active members and departments only, as the ORM reads
+        them. One query for the whole recordset."""
+        if not self:
+            return {}
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT m.userid, array_agg(DISTINCT t.violation_id ORDER BY t.violation_id)
+                 FROM (SELECT v.id AS violation_id, n.member_id
+                         FROM wecom_violation v
+                         JOIN wecom_keyword_rule_notify_member_rel n ON n.rule_id = v.rule_id
+                        WHERE v.id = ANY(%(ids)s)
+                       UNION ALL
+                       SELECT v.id, dl.member_id
+                         FROM wecom_violation v
+                         JOIN wecom_keyword_rule r ON r.id = v.rule_id AND r.notify_leaders
+                         JOIN wecom_message_member_rel mm ON mm.wecom_message_id = v.message_id
+                         JOIN wecom_member chat_member
+                           ON chat_member.id = mm.wecom_member_id AND chat_member.active
+                         JOIN wecom_department_wecom_member_rel dm
+                           ON dm.wecom_member_id = chat_member.id
+                         JOIN wecom_department d ON d.id = dm.wecom_department_id AND d.active
+                         JOIN wecom_department_leader_rel dl ON dl.department_id = d.id
+                        WHERE v.id = ANY(%(ids)s)) t
+                 JOIN wecom_member m ON m.id = t.member_id AND m.active
+                GROUP BY m.userid""",
+            {"ids": list(self.ids)},
+        )
+        return dict(self.env.cr.fetchall())
 
     @api.model
     def _alert_in_wecom(self, limit):
@@ -179,35 +337,48 @@ class WecomViolation(models.Model):
         )
         for corp in pending.corp_id:
             items = pending.filtered(lambda v, c=corp: v.corp_id == c)
-            by_userid = {}
-            for violation in items:
-                for userid in violation._wecom_recipients():
-                    by_userid.setdefault(userid, self.browse())
-                    by_userid[userid] |= violation
+            by_userid = items._wecom_recipient_map()
             try:
-                api = corp._api("app")
-                if by_userid and not corp.agent_id:
-                    raise UserError(self.env._("The application's AgentId is not configured."))
-                for userid, hits in by_userid.items():
-                    api.send_text(corp.agent_id, [userid], self._wecom_alert_text(hits))
+                api = self._wecom_app_api(corp, by_userid)
+                for userid, ids in by_userid.items():
+                    api.send_text(corp.agent_id, [userid], self._wecom_alert_text(self.browse(ids)))
             except (WecomApiError, MissingSecret, UserError) as error:
-                text = (
-                    error.message(self.env.lang)
-                    if isinstance(error, WecomApiError)
-                    else corp._missing_secret_message("app")
-                    if isinstance(error, MissingSecret)
-                    else str(error)
-                )
-                _logger.warning("corp %s: WeCom alert failed: %s", corp.corpid, text)
-                corp.sudo().alert_error = text
+                self._wecom_alert_failed(corp, error)
                 continue
             items.wecom_alerted = True
             corp.sudo().alert_error = False
 
-    def _wecom_alert_text(self, hits):
-        # WeCom's readers read Chinese first, when it is installed.
+    @api.model
+    def _wecom_app_api(self, corp, recipients):
+        """The corp's application API, to send messages to ``recipients``."""
+        api = corp._api("app")
+        if recipients and not corp.agent_id:
+            raise UserError(self.env._("The application's AgentId is not configured."))
+        return api
+
+    @api.model
+    def _wecom_alert_failed(self, corp, error):
+        """Show why a WeCom message could not be sent on the corp (it is sent again later);
+        returns the reason."""
+        text = (
+            error.message(self.env.lang)
+            if isinstance(error, WecomApiError)
+            else corp._missing_secret_message("app")
+            if isinstance(error, MissingSecret)
+            else str(error)
+        )
+        _logger.warning("corp %s: WeCom alert failed: %s", corp.corpid, text)
+        corp.sudo().alert_error = text
+        return text
+
+    @api.model
+    def _wecom_env(self):
+        """WeCom's readers read Chinese first, when it is installed."""
         chinese = self.env["res.lang"].search_count([("code", "=", "zh_CN")])
-        env = self.with_context(lang="zh_CN").env if chinese else self.env
+        return self.with_context(lang="zh_CN").env if chinese else self.env
+
+    def _wecom_alert_text(self, hits):
+        env = self._wecom_env()
         lines = [
             env._("[Conversation Archive] %(count)s new sensitive-word hits:", count=len(hits))
         ]

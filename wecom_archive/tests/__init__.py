@@ -1,6 +1,7 @@
 from . import (
     test_access_scope,
     test_callback,
+    test_cases,
     test_corp,
     test_pipeline,
     test_pipeline_crash,

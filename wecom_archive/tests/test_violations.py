@@ -205,8 +205,9 @@ class TestViolations(WecomCase):
         self.assertEqual(
             action["params"], {"chat": chat.id, "msg": found[0].message_id.id, "hl": 1}
         )
-        found[0].action_confirm()
-        self.assertEqual((found[0].state, found[0].reviewer_id), ("confirmed", self.env.user))
+        found[0].outcome = "warned"
+        found[0].action_done()
+        self.assertEqual((found[0].state, found[0].reviewer_id), ("done", self.env.user))
 
     def test_violations_readable_only_by_archive_admins(self):
         self.Rule.create({"name": "a", "category": "私下交易监控", "words_input": "转账"})

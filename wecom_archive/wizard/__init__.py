@@ -1,1 +1,1 @@
-from . import wecom_scope_wizard
+from . import wecom_scope_wizard, wecom_violation_case_wizard
