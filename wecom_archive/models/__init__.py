@@ -30,7 +30,14 @@ from . import (
 
 # isort: split
 # Extensions of models imported above: loaded after them.
-from . import wecom_stat_follow, wecom_stat_violation, wecom_viewer_actions
+from . import (
+    wecom_integrity,
+    wecom_legal_hold,
+    wecom_retention,
+    wecom_stat_follow,
+    wecom_stat_violation,
+    wecom_viewer_actions,
+)
 
 # isort: split
 # Reads the case states of wecom_violation, whose module loads wecom_message: after wecom_media.

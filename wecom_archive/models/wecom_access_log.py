@@ -10,6 +10,10 @@ ACTIONS = [
     ("media", "Downloaded Media"),
     ("view_violation", "Viewed a Violation"),
     ("scope_change", "Changed Permissions"),
+    ("legal_hold", "Placed a Legal Hold"),
+    ("legal_hold_lifted", "Lifted a Legal Hold"),
+    ("purge_preview", "Previewed a Purge"),
+    ("purge", "Purged Archived Data"),
 ]
 # Models whose records the log names as targets, and the archived members they involve.
 _MEMBERS_OF = {

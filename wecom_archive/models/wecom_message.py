@@ -12,6 +12,7 @@ from odoo.tools.sql import create_index, drop_index, make_index_name
 
 from ..lib import cards
 from ..lib.decrypt import DONE, wire_msgid
+from ..lib.integrity import body_hash
 from ..lib.normalize import conversation_key, id_kind
 from ..native.errors import SdkLibraryError
 from .bigint import BigInteger
@@ -109,6 +110,7 @@ _STORE_COLUMNS = (
     "encrypt_chat_msg",
     "raw_text",
     "body",
+    "body_sha256",  # lib.integrity.body_hash: the hash chain's (models/wecom_integrity.py)
     *_MESSAGE_COLUMNS,
 )
 
@@ -289,7 +291,8 @@ class WecomMessage(models.Model):
                 values = self._message_values(item.message, links[item.message.msgid]).values()
                 if b"\x00" in plaintext or b"\\u0000" in plaintext:  # rare: sanitise
                     values = map(_sql_text, values)
-                tail = (DONE, None, None, None, None, _jsonb(item.message, plaintext), *values)
+                body = _jsonb(item.message, plaintext)
+                tail = (DONE, None, None, None, None, body, body_hash(body), *values)
             else:
                 # Nothing lost: the encrypted payload stays until it can be processed.
                 raw_text = item.plaintext.decode("utf-8", "replace") if item.plaintext else None
@@ -299,6 +302,7 @@ class WecomMessage(models.Model):
                     record.get("encrypt_random_key"),
                     record.get("encrypt_chat_msg"),
                     raw_text,
+                    None,
                     None,
                     *_NO_MESSAGE_VALUES,
                 )
@@ -321,6 +325,7 @@ class WecomMessage(models.Model):
                 stored.append((inserted[m.msgid], m, links[m.msgid]))
         self._attach(corp, stored)
         self.env["wecom.violation"]._scan(corp, stored)
+        self.env["wecom.integrity.block"]._chain_stored(corp, list(inserted.values()))
         self.env.invalidate_all()
         return list(inserted.values())
 
@@ -642,6 +647,7 @@ class WecomMessage(models.Model):
                     stored.append((row["id"], item.message, link))
                 self._attach(corp, stored)
                 self.env["wecom.violation"]._scan(corp, stored)
+                self.env["wecom.integrity.block"]._chain_joined(corp, [m[0] for m in stored])
                 fixed += len(stored)
                 if commit:
                     corp._commit()
