@@ -1,4 +1,5 @@
 import { Component } from "@odoo/owl";
+import { _t } from "@web/core/l10n/translation";
 import { useService } from "@web/core/utils/hooks";
 import { avatar, formatTime } from "./utils";
 
@@ -13,6 +14,10 @@ export class PartnerPanel extends Component {
 
     avatar(name) {
         return avatar(name);
+    }
+
+    leftText(group) {
+        return _t("%s left the group", group.left_count);
     }
 
     time(value) {
