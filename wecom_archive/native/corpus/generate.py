@@ -474,7 +474,8 @@ class _Writer:
                 for _ in range(3)
             ]
             return {}, "chatrecord", {"title": f"{chat_name}的聊天记录", "item": items}
-        if msgtype == "mixed":
+        if msgtype == "mixed":  # a line and a picture, as a message pasted in WeCom is
+            sdkfileid, size, md5 = self.media("image")
             return (
                 {},
                 "mixed",
@@ -488,7 +489,9 @@ class _Writer:
                         },
                         {
                             "type": "image",
-                            "content": json.dumps({"md5sum": "", "filesize": 0, "sdkfileid": ""}),
+                            "content": json.dumps(
+                                {"md5sum": md5, "filesize": size, "sdkfileid": sdkfileid}
+                            ),
                         },
                     ]
                 },
