@@ -14,6 +14,7 @@
         "security/ir.model.access.csv",
         "security/wecom_archive_scope_rules.xml",
         "security/wecom_stat_rules.xml",
+        "security/wecom_dashboard_security.xml",
         "data/ir_cron.xml",
         "data/wecom_retention_cron.xml",
         "data/wecom_violation_digest_cron.xml",
@@ -34,6 +35,7 @@
         "views/wecom_chat_viewer_views.xml",
         "views/wecom_stat_views.xml",
         "views/wecom_archive_menus.xml",
+        "views/wecom_dashboard_views.xml",
     ],
     "assets": {
         "web.assets_backend": ["wecom_archive/static/src/**/*"],

@@ -31,6 +31,7 @@ from . import (
 # isort: split
 # Extensions of models imported above: loaded after them.
 from . import (
+    wecom_dashboard,
     wecom_integrity,
     wecom_legal_hold,
     wecom_retention,

@@ -3,6 +3,7 @@ from . import (
     test_callback,
     test_cases,
     test_corp,
+    test_dashboard,
     test_integrity,
     test_pipeline,
     test_pipeline_crash,
