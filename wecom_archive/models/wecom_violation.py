@@ -78,6 +78,9 @@ class WecomViolation(models.Model):
     chat_kind = fields.Selection(KINDS, readonly=True)
     content = fields.Text(readonly=True)
     words_hit = fields.Char("Words Hit", readonly=True)
+    words_display = fields.Char(
+        "Words", compute="_compute_words_display", help="The words hit, as people read them."
+    )
     offsets = fields.Json(readonly=True, help="[start, end] of each hit in the content.")
     state = fields.Selection(
         STATES, default="new", required=True, readonly=True, index=True, tracking=True
@@ -122,6 +125,13 @@ class WecomViolation(models.Model):
         string="Context",
         help="The messages around this one in its conversation.",
     )
+
+    @api.depends("words_hit")
+    def _compute_words_display(self):
+        # stored "$"-joined (a separator no word holds); shown joined by 、
+        for violation in self:
+            words = (violation.words_hit or "").split("$")
+            violation.words_display = "、".join(word for word in words if word)
 
     @api.depends("message_id")
     def _compute_context_message_ids(self, around=5):
@@ -384,7 +394,7 @@ class WecomViolation(models.Model):
         ]
         for hit in hits[:5]:
             lines.append(
-                f"· {hit.category} · {hit.sender} · {hit.words_hit}: {(hit.content or '')[:40]}"
+                f"· {hit.category} · {hit.sender} · {hit.words_display}: {(hit.content or '')[:40]}"
             )
         if len(hits) > 5:
             lines.append(env._("… and %(more)s more.", more=len(hits) - 5))

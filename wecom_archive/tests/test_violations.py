@@ -140,6 +140,7 @@ class TestViolations(WecomCase):
         first = found.filtered(lambda v: v.message_id.msgid == "v1")
         words = first.filtered(lambda v: v.rule_id == rule)
         self.assertEqual(words.words_hit, "WeChat$私下$私下转账$转账")
+        self.assertEqual(words.words_display, "WeChat、私下、私下转账、转账")  # as shown
         self.assertEqual(
             [words.content[a:b] for a, b in words.offsets], ["wechat", "私下", "私下转账", "转账"]
         )
