@@ -71,7 +71,7 @@ class WecomScopeWizard(models.TransientModel):
             "admin": [(3, super_group.id), (4, admin_group.id)],
             "none": [(3, super_group.id), (3, admin_group.id)],
         }[self.role]
-        landing = self.env.ref("wecom_archive.wecom_conversation_action")
+        landing = self.env.ref("wecom_archive.wecom_chat_viewer_action")
         values = {
             "groups_id": groups,
             "wecom_scope_department_ids": [(6, 0, self.department_ids.ids)],
