@@ -53,6 +53,34 @@ def build_test_corpus(root, corpid, secret, messages, versions=(1,), media=None)
     return out
 
 
+def use_zh_cn(env):
+    """zh_CN active with the addon's terms loaded, and the admin reading it in Shanghai time:
+    the screens as the users see them (the browser tours)."""
+    env["res.lang"]._activate_lang("zh_CN")
+    env["ir.module.module"].search(
+        [("name", "in", ("base", "web", "wecom_archive"))]
+    )._update_translations(["zh_CN"])
+    env.ref("base.user_admin").write({"lang": "zh_CN", "tz": "Asia/Shanghai"})
+
+
+def fake_api_company(corpid, userids):
+    """The smallest company the fake WeCom server API serves: ``userids`` in department 3."""
+    return {
+        "corp": {"corpid": corpid, "corp_name": "测试企业"},
+        "departments": [],
+        "users": [
+            {"userid": u, "name": u, "department": [3], "main_department": 3, "status": 1}
+            for u in userids
+        ],
+        "permit_user_list": [],
+        "external_contacts": [],
+        "deleted_follow_user": [],
+        "external_groups": [],
+        "internal_groups": [],
+        "agree": [],
+    }
+
+
 class WecomCase(TransactionCase):
     """A corp wired to the fake SDK serving a corpus built in a temporary directory."""
 

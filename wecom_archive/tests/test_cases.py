@@ -10,7 +10,7 @@ from odoo.modules.migration import load_script
 from odoo.tests import new_test_user, tagged
 
 from ..native.fake_api.server import FakeWecomServer
-from .common import WecomCase
+from .common import WecomCase, fake_api_company
 
 NOW = datetime(2030, 1, 10, 2, 0)  # 10:00 in Shanghai, the corp's and the users' time zone
 DAY = date(2030, 1, 10)
@@ -323,20 +323,7 @@ class TestCases(WecomCase):
         self.assertFalse(self.digests_of(employee), "no access to violations, no digest")
 
     def test_digest_in_wecom_retried_after_a_failure(self):
-        company = {
-            "corp": {"corpid": self.corpid, "corp_name": "测试企业"},
-            "departments": [],
-            "users": [
-                {"userid": u, "name": u, "department": [3], "main_department": 3, "status": 1}
-                for u in ("seller", "boss", "helper")
-            ],
-            "permit_user_list": [],
-            "external_contacts": [],
-            "deleted_follow_user": [],
-            "external_groups": [],
-            "internal_groups": [],
-            "agree": [],
-        }
+        company = fake_api_company(self.corpid, ("seller", "boss", "helper"))
         server = FakeWecomServer(company, secrets={"digest-app-secret": {"message"}}).start()
         self.addCleanup(server.stop)
         self.corp.write(

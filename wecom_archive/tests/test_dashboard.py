@@ -10,7 +10,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import WecomCase, key_pair
+from .common import WecomCase, key_pair, use_zh_cn
 from .test_stats import msg
 
 ALICE, BOB, CAROL = "alice", "bob", "carol"
@@ -383,11 +383,7 @@ class TestDashboardTour(WecomCase, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
-        env["res.lang"]._activate_lang("zh_CN")
-        env["ir.module.module"].search(
-            [("name", "in", ("base", "web", "wecom_archive"))]
-        )._update_translations(["zh_CN"])
-        env.ref("base.user_admin").write({"lang": "zh_CN", "tz": "Asia/Shanghai"})
+        use_zh_cn(env)
         env["wecom.corp.key"].create(
             {"corp_id": cls.corp.id, "version": 1, "private_key": key_pair(1)[0]}
         )

@@ -3,7 +3,7 @@
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import fake_sdk_library
+from .common import fake_sdk_library, use_zh_cn
 
 
 @tagged("post_install", "-at_install")
@@ -11,11 +11,7 @@ class TestTours(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("zh_CN")
-        cls.env["ir.module.module"].search(
-            [("name", "in", ("base", "web", "wecom_archive"))]
-        )._update_translations(["zh_CN"])
-        cls.env.ref("base.user_admin").lang = "zh_CN"
+        use_zh_cn(cls.env)
         corp = cls.env["wecom.corp"].create(
             {
                 "name": "巡检企业",

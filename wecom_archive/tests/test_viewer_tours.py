@@ -6,7 +6,7 @@ import random
 from odoo.tests import HttpCase, tagged
 
 from ..native.corpus.generate import _Writer
-from .common import WecomCase, key_pair
+from .common import WecomCase, key_pair, use_zh_cn
 
 MEMBER, OTHER = "wangmingle", "wangyin"
 CUSTOMER = "wmCustomerZhuTianTian0001"
@@ -41,11 +41,7 @@ class TestViewerTours(WecomCase, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
-        env["res.lang"]._activate_lang("zh_CN")
-        env["ir.module.module"].search(
-            [("name", "in", ("base", "web", "wecom_archive"))]
-        )._update_translations(["zh_CN"])
-        env.ref("base.user_admin").write({"lang": "zh_CN", "tz": "Asia/Shanghai"})
+        use_zh_cn(env)
         env["wecom.corp.key"].create(
             {"corp_id": cls.corp.id, "version": 1, "private_key": key_pair(1)[0]}
         )

@@ -4,7 +4,7 @@ from odoo.tests import new_test_user, tagged
 from ..lib.normalize import normalize
 from ..lib.tests.samples import CUSTOMER, SAMPLES, T0
 from ..native.fake_api.server import FakeWecomServer
-from .common import WecomCase, key_pair
+from .common import WecomCase, fake_api_company, key_pair
 
 ROOM = "wrSalesGroup0001"
 
@@ -269,20 +269,7 @@ class TestViolations(WecomCase):
         self.assertEqual(self.Violation._cron_alert(), 0, "nobody is told twice")
 
     def test_wecom_alerts_batched_to_leaders_and_members(self):
-        company = {
-            "corp": {"corpid": self.corpid, "corp_name": "测试企业"},
-            "departments": [],
-            "users": [
-                {"userid": u, "name": u, "department": [3], "main_department": 3, "status": 1}
-                for u in ("seller", "boss", "helper")
-            ],
-            "permit_user_list": [],
-            "external_contacts": [],
-            "deleted_follow_user": [],
-            "external_groups": [],
-            "internal_groups": [],
-            "agree": [],
-        }
+        company = fake_api_company(self.corpid, ("seller", "boss", "helper"))
         server = FakeWecomServer(company, secrets={"alert-app-secret": {"message"}}).start()
         self.addCleanup(server.stop)
         self.corp.write(
