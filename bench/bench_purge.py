@@ -102,6 +102,11 @@ cr.execute(
          FROM wecom_message WHERE corp_id = %s AND seq %% 100 = 7""",
     [rule.id, corp.id],
 )
+cr.execute(
+    """INSERT INTO wecom_violation_member_rel (violation_id, member_id)
+       SELECT v.id, r.wecom_member_id FROM wecom_violation v
+         JOIN wecom_message_member_rel r ON r.wecom_message_id = v.message_id"""
+)
 cr.execute("SELECT id FROM wecom_message WHERE corp_id = %s AND seq %% 200 = 3", [corp.id])
 with_file = [row[0] for row in cr.fetchall()]
 attachments = env["ir.attachment"].create(

@@ -511,6 +511,14 @@ def load_viewer(env, messages, seed=20261125):
             "words": list(VIOLATION_WORDS),
         },
     )
+    # a case's archived members are its message's (as _record_cases writes them)
+    cr.execute(
+        """INSERT INTO wecom_violation_member_rel (violation_id, member_id)
+           SELECT v.id, r.wecom_member_id FROM wecom_violation v
+             JOIN wecom_message_member_rel r ON r.wecom_message_id = v.message_id
+            WHERE v.corp_id = %s""",
+        [corp.id],
+    )
     # Followers: every member follows the customers they chat with.
     cr.execute(
         """INSERT INTO wecom_contact_follow (contact_id, member_id, corp_id, company_id, state,

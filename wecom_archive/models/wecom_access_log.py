@@ -19,7 +19,7 @@ ACTIONS = [
 _MEMBERS_OF = {
     "wecom.conversation": "member_ids",
     "wecom.message": "member_ids",
-    "wecom.violation": "message_id.member_ids",
+    "wecom.violation": "member_ids",
     "wecom.member": "id",
     "wecom.contact": "follow_ids.member_id",
 }

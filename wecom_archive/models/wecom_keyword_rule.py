@@ -7,16 +7,28 @@ from ..lib.keywords import CHAT_KINDS, Matcher, Rule, split_words
 
 SIDES = [("member", "Member"), ("customer", "Customer"), ("both", "Both")]
 SEVERITIES = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
+# What a rule inspects; each hit of any of them is a case (wecom.violation) of that kind.
+RULE_TYPES = [
+    ("keyword", "Sensitive Words"),
+    ("timeout", "Reply Timeout"),
+    ("behavior", "Sensitive Behaviour"),
+]
 
 
 class WecomKeywordRule(models.Model):
-    """A sensitive-word rule (敏感规则): what to watch for, and whom it applies to."""
+    """An inspection rule (质检规则): what to watch for — sensitive words, a reply timeout or
+    a sensitive behaviour — and whom it applies to. Every kind shares the scope (departments
+    with their subdepartments, members; none = everyone archived), the severity and the
+    alert recipients; each hit is a case of the rule's kind."""
 
     _name = "wecom.keyword.rule"
-    _description = "Sensitive-Word Rule"
+    _description = "Inspection Rule"
     _order = "sequence, id"
 
     name = fields.Char(required=True)
+    rule_type = fields.Selection(
+        RULE_TYPES, "Rule Type", required=True, default="keyword", index=True
+    )
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
@@ -75,9 +87,9 @@ class WecomKeywordRule(models.Model):
                         )
                     ) from None
 
-    @api.constrains("words_input", "patterns")
+    @api.constrains("rule_type", "words_input", "patterns")
     def _check_something_to_watch(self):
-        for rule in self:
+        for rule in self.filtered(lambda rule: rule.rule_type == "keyword"):
             if not rule.word_count and not rule._pattern_list():
                 raise ValidationError(self.env._("A rule needs sensitive words or a pattern."))
 
@@ -115,8 +127,23 @@ class WecomKeywordRule(models.Model):
     @api.model
     @tools.ormcache("company_id")
     def _matcher(self, company_id):
-        rules = self.sudo().search([("company_id", "=", company_id)])
+        rules = self.sudo().search([("company_id", "=", company_id), ("rule_type", "=", "keyword")])
         return Matcher([rule._as_rule() for rule in rules])
+
+    def _scope_members(self):
+        """The archived members the rule applies to, as they are now (the members, and the
+        members of the departments with their subdepartments), or None: everyone."""
+        self.ensure_one()
+        if not (self.department_ids or self.member_ids):
+            return None
+        members = self.member_ids
+        if self.department_ids:
+            members |= (
+                self.env["wecom.member"]
+                .with_context(active_test=False)
+                .search([("department_ids", "child_of", self.department_ids.ids)])
+            )
+        return members
 
     def _as_rule(self):
         kinds = {

@@ -122,8 +122,7 @@ class WecomLegalHold(models.Model):
         "contact_id.follow_ids.member_id",
         "contact_id.conversation_ids.member_ids",
         "conversation_id.member_ids",
-        "violation_id.message_id.member_ids",
-        "violation_id.purged_member_ids",
+        "violation_id.member_ids",
     )
     def _compute_member_ids(self):
         for hold in self:
@@ -134,8 +133,7 @@ class WecomLegalHold(models.Model):
             elif hold.target_type == "conversation":
                 members = hold.conversation_id.member_ids
             elif hold.target_type == "violation":
-                violation = hold.violation_id
-                members = violation.message_id.member_ids | violation.purged_member_ids
+                members = hold.violation_id.member_ids
             hold.member_ids = members
 
     @api.depends("active", "end_date")

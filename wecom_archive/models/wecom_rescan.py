@@ -18,7 +18,12 @@ class WecomRescan(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
-    rule_ids = fields.Many2many("wecom.keyword.rule", string="Rules", required=True)
+    rule_ids = fields.Many2many(
+        "wecom.keyword.rule",
+        string="Rules",
+        required=True,
+        domain=[("rule_type", "=", "keyword")],
+    )
     date_from = fields.Datetime("From", help="Empty: from the first archived message.")
     date_to = fields.Datetime("To", help="Empty: up to now.")
     state = fields.Selection(

@@ -381,24 +381,15 @@ class WecomRetentionPurge(models.Model):
         # the rows of other tables naming these messages: one range scan of their index
         # (ids ascend), not one descent per message ("+ 0" keeps the list out of the index)
         span = {"lo": ids[0], "hi": ids[-1], "ids": ids}
-        # the violations stay, readable by who could read them, the text kept or not
+        # the violations stay, the text kept or not (their own members say who reads them)
         text = ", content = NULL, offsets = NULL"
         cr.execute(
-            f"""WITH kept AS (
-                    UPDATE wecom_violation SET message_purged = true
-                           {text if self.corp_id.retention_violation_text == "remove" else ""}
-                     WHERE message_id BETWEEN %(lo)s AND %(hi)s
-                       AND message_id + 0 = ANY(%(ids)s) RETURNING id, message_id
-                ), readers AS (
-                    INSERT INTO wecom_violation_purged_member_rel (violation_id, member_id)
-                    SELECT kept.id, r.wecom_member_id FROM kept
-                      JOIN wecom_message_member_rel r ON r.wecom_message_id = kept.message_id
-                    ON CONFLICT DO NOTHING
-                )
-                SELECT count(*) FROM kept""",
+            f"""UPDATE wecom_violation SET message_purged = true
+                       {text if self.corp_id.retention_violation_text == "remove" else ""}
+                 WHERE message_id BETWEEN %(lo)s AND %(hi)s AND message_id + 0 = ANY(%(ids)s)""",
             span,
         )
-        violations = cr.fetchone()[0]
+        violations = cr.rowcount
         cr.execute(
             """DELETE FROM wecom_message_media
                 WHERE message_id BETWEEN %(lo)s AND %(hi)s AND message_id + 0 = ANY(%(ids)s)
@@ -700,15 +691,6 @@ class WecomViolation(models.Model):
         "Message Deleted",
         readonly=True,
         help="The retention deleted the message; the case stays.",
-    )
-    purged_member_ids = fields.Many2many(
-        "wecom.member",
-        "wecom_violation_purged_member_rel",
-        "violation_id",
-        "member_id",
-        string="Members of the Deleted Message",
-        readonly=True,
-        help="Who could read the case through its message: they still can.",
     )
 
 

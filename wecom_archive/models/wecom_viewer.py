@@ -833,9 +833,7 @@ class WecomViewer(models.AbstractModel):
         )
         [(violations,)] = self.env.execute_query(
             SQL(
-                """SELECT count(*) FROM wecom_violation v
-                     JOIN wecom_message_member_rel r ON r.wecom_message_id = v.message_id
-                    WHERE r.wecom_member_id = %s""",
+                """SELECT count(*) FROM wecom_violation_member_rel WHERE member_id = %s""",
                 member.id,
             )
         )

@@ -34,6 +34,36 @@ OUTCOMES = [
 ]
 # The cases most in need first: the earliest deadlines (the overdue ones), then the newest.
 CASE_ORDER = "deadline, msgtime desc, id desc"
+# A case's kind: the kind of the rule it hit (wecom.keyword.rule.rule_type).
+KINDS_OF_CASE = [
+    ("keyword", "Sensitive Word"),
+    ("timeout", "Reply Timeout"),
+    ("behavior", "Sensitive Behaviour"),
+]
+# A member m's main department, else the first of their departments.
+MAIN_DEPARTMENT = """COALESCE(m.main_department_id,
+    (SELECT min(d.wecom_department_id) FROM wecom_department_wecom_member_rel d
+      WHERE d.wecom_member_id = m.id))"""
+# The columns _record_cases writes, besides the links and the bookkeeping ones.
+_CASE_COLUMNS = (
+    "name",
+    "company_id",
+    "corp_id",
+    "message_id",
+    "rule_id",
+    "kind",
+    "category",
+    "severity",
+    "sender",
+    "sender_role",
+    "receivers",
+    "msgtime",
+    "chat_kind",
+    "content",
+    "words_hit",
+    "offsets",
+    "member_id",
+)
 
 
 def assignee_domain(model):
@@ -42,8 +72,12 @@ def assignee_domain(model):
 
 
 class WecomViolation(models.Model):
-    """A message that hit a sensitive-word rule (敏感词违规), archived again, and the case
-    its reviewers work through: assignee, deadline, status, outcome, comment, history."""
+    """A hit of an inspection rule — a message with sensitive words (敏感词违规), a customer
+    left waiting (超时未回复), a sensitive behaviour (敏感行为) — archived again, and the case
+    its reviewers work through: assignee, deadline, status, outcome, comment, history.
+
+    Its archived members (``member_ids``) are written with it and stay when its message is
+    deleted by the retention: they decide who reads it, as for every archived record."""
 
     _name = "wecom.violation"
     _inherit = ["wecom.archived.data", "mail.thread"]
@@ -52,9 +86,9 @@ class WecomViolation(models.Model):
     _description = "Sensitive-Word Violation"
     _order = "msgtime desc, id desc"
 
-    name = fields.Char("Reference", required=True, readonly=True, index=True)
+    name = fields.Char("Reference", required=True, readonly=True)
     kind = fields.Selection(
-        [("keyword", "Sensitive Word")], default="keyword", required=True, readonly=True
+        KINDS_OF_CASE, "Type", default="keyword", required=True, readonly=True, index=True
     )
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     corp_id = fields.Many2one("wecom.corp", required=True, readonly=True, ondelete="cascade")
@@ -64,6 +98,29 @@ class WecomViolation(models.Model):
     conversation_id = fields.Many2one(related="message_id.conversation_id")
     rule_id = fields.Many2one(
         "wecom.keyword.rule", required=True, readonly=True, ondelete="cascade", index=True
+    )
+    member_ids = fields.Many2many(
+        "wecom.member",
+        "wecom_violation_member_rel",
+        "violation_id",
+        "member_id",
+        string="Archived Members",
+        readonly=True,
+        help="The archived members the case involves: who may read it.",
+    )
+    member_id = fields.Many2one(
+        "wecom.member",
+        "Employee",
+        readonly=True,
+        index="btree_not_null",
+        help="The employee the case is about: the sender when an employee sent the message, "
+        "else the employee in the chat.",
+    )
+    department_id = fields.Many2one(
+        "wecom.department",
+        "Department",
+        readonly=True,
+        help="The employee's main department when the case was recorded.",
     )
     category = fields.Char(readonly=True)
     severity = fields.Selection(SEVERITIES, readonly=True)
@@ -117,6 +174,7 @@ class WecomViolation(models.Model):
 
     _sql_constraints = [
         ("message_rule_uniq", "unique(message_id, rule_id)", "One violation per message and rule."),
+        ("name_uniq", "unique(name)", "A case's reference is unique."),
     ]
 
     context_message_ids = fields.Many2many(
@@ -317,9 +375,9 @@ class WecomViolation(models.Model):
                        SELECT v.id, dl.member_id
                          FROM wecom_violation v
                          JOIN wecom_keyword_rule r ON r.id = v.rule_id AND r.notify_leaders
-                         JOIN wecom_message_member_rel mm ON mm.wecom_message_id = v.message_id
+                         JOIN wecom_violation_member_rel vm ON vm.violation_id = v.id
                          JOIN wecom_member chat_member
-                           ON chat_member.id = mm.wecom_member_id AND chat_member.active
+                           ON chat_member.id = vm.member_id AND chat_member.active
                          JOIN wecom_department_wecom_member_rel dm
                            ON dm.wecom_member_id = chat_member.id
                          JOIN wecom_department d ON d.id = dm.wecom_department_id AND d.active
@@ -411,7 +469,6 @@ class WecomViolation(models.Model):
         if not wanted:
             return 0
         rows = []
-        now, uid = fields.Datetime.now(), self.env.uid
         company_id, corp_id = corp.company_id.id, corp.id
         rule_info = {
             rule.id: (rule.category, rule.severity)
@@ -432,42 +489,82 @@ class WecomViolation(models.Model):
             for hit in hits:
                 if hit.rule_id not in wanted:
                     continue
+                category, severity = rule_info[hit.rule_id]
                 rows.append(
-                    (
-                        f"cv{message.msgtime}-{message_id}-{hit.rule_id}",
-                        company_id,
-                        corp_id,
-                        message_id,
-                        hit.rule_id,
-                        *rule_info[hit.rule_id],
-                        message.sender,
-                        side,
-                        " ".join(message.tolist),
-                        _ms_to_datetime(message.msgtime),
-                        chat_kind,
-                        message.text.replace("\x00", ""),
-                        "$".join(hit.words),
-                        json.dumps(hit.offsets),
-                        "keyword",
-                        "new",
-                        False,
-                        uid,
-                        now,
-                        uid,
-                        now,
-                    )
+                    {
+                        "name": f"cv{message.msgtime}-{message_id}-{hit.rule_id}",
+                        "company_id": company_id,
+                        "corp_id": corp_id,
+                        "message_id": message_id,
+                        "rule_id": hit.rule_id,
+                        "kind": "keyword",
+                        "category": category,
+                        "severity": severity,
+                        "sender": message.sender,
+                        "sender_role": side,
+                        "receivers": " ".join(message.tolist),
+                        "msgtime": _ms_to_datetime(message.msgtime),
+                        "chat_kind": chat_kind,
+                        "content": message.text.replace("\x00", ""),
+                        "words_hit": "$".join(hit.words),
+                        "offsets": json.dumps(hit.offsets),
+                        "member_id": None,  # the sender if a member, else the chat's
+                        "member_ids": member_ids,
+                    }
                 )
+        return len(self._record_cases(rows))
+
+    @api.model
+    def _record_cases(self, rows):
+        """Insert cases, set-based, with their archived members; a case recorded before
+        (the same message and rule, or the same reference) is not recorded twice. ``rows``:
+        dicts of the _CASE_COLUMNS (None where unknown) and ``member_ids``; an unknown
+        ``member_id`` is the sender when a member sent it, else the lowest of
+        ``member_ids``. Returns the ids of the new cases."""
         if not rows:
-            return 0
+            return []
+        now, uid = fields.Datetime.now(), self.env.uid
         inserted = execute_values(
             self.env.cr,
-            """INSERT INTO wecom_violation (name, company_id, corp_id, message_id, rule_id,
-                   category, severity, sender, sender_role, receivers, msgtime, chat_kind,
-                   content, words_hit, offsets, kind, state, alerted,
+            f"""INSERT INTO wecom_violation ({", ".join(_CASE_COLUMNS)}, state, alerted,
                    create_uid, create_date, write_uid, write_date)
-               VALUES %s ON CONFLICT (message_id, rule_id) DO NOTHING RETURNING id""",
-            rows,
+               VALUES %s ON CONFLICT DO NOTHING RETURNING name, id""",
+            [
+                (*(row[column] for column in _CASE_COLUMNS), "new", False, uid, now, uid, now)
+                for row in rows
+            ],
             page_size=len(rows),
             fetch=True,
         )
-        return len(inserted)
+        ids = dict(inserted)
+        links = {
+            (ids[row["name"]], member_id)
+            for row in rows
+            if row["name"] in ids
+            for member_id in row["member_ids"]
+        }
+        if links:
+            violation_ids, member_ids = zip(*links, strict=True)
+            self.env.cr.execute(
+                """INSERT INTO wecom_violation_member_rel (violation_id, member_id)
+                   SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING""",
+                [list(violation_ids), list(member_ids)],
+            )
+        new_ids = list(ids.values())
+        self.env.cr.execute(
+            """UPDATE wecom_violation v
+                  SET member_id = COALESCE(
+                          (SELECT m.id FROM wecom_member m
+                            WHERE m.corp_id = v.corp_id AND m.userid = v.sender),
+                          (SELECT min(r.member_id) FROM wecom_violation_member_rel r
+                            WHERE r.violation_id = v.id))
+                WHERE v.id = ANY(%s) AND v.member_id IS NULL""",
+            [new_ids],
+        )
+        self.env.cr.execute(
+            f"""UPDATE wecom_violation v SET department_id = {MAIN_DEPARTMENT}
+                  FROM wecom_member m
+                 WHERE v.id = ANY(%s) AND m.id = v.member_id""",
+            [new_ids],
+        )
+        return new_ids

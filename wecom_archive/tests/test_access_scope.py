@@ -243,6 +243,7 @@ class TestAccessScope(HttpCase):
                 "rule_id": (cls.rule if corp == cls.corp else cls.rule2).id,
                 "content": message.text,
                 "words_hit": "转账",
+                "member_ids": [(6, 0, message.member_ids.ids)],
             }
         )
         cls.parts = getattr(cls, "parts", cls.env["wecom.message.media"]) | part

@@ -97,6 +97,7 @@ class TestCases(WecomCase):
                 "msgtime": when,
                 "content": "私下转账",
                 "words_hit": "转账",
+                "member_ids": [Command.set(member.ids)],
                 **values,
             }
         )
@@ -186,6 +187,35 @@ class TestCases(WecomCase):
         self.assertEqual(cases.mapped("state"), ["done", "false_positive", "new"])
         self.assertEqual((confirmed.reviewer_id, confirmed.review_date), (self.worker, reviewed))
         self.assertEqual(dismissed.reviewer_id, self.worker, "who closed it, and when, stay")
+
+    def test_migration_gives_cases_their_members(self):
+        """18.0.1.2.0: a case's members come from its message, or, once the retention
+        deleted it, from the members the purge kept aside; its employee and department too."""
+        with_message = self.make_case(self.seller, NOW)
+        purged = self.make_case(self.helper, NOW)
+        self.env.cr.execute(
+            """CREATE TABLE wecom_violation_purged_member_rel (violation_id int, member_id int);
+               INSERT INTO wecom_violation_purged_member_rel VALUES (%s, %s);
+               DELETE FROM wecom_violation_member_rel;
+               UPDATE wecom_violation SET member_id = NULL, department_id = NULL""",
+            [purged.id, self.helper.id],
+        )
+        purged.message_id.with_context(wecom_pipeline=True).unlink()
+        script = load_script(
+            "wecom_archive/migrations/18.0.1.2.0/post-migrate.py", "wecom_archive_post_migrate"
+        )
+        script.migrate(self.env.cr, "18.0.1.1.0")
+        self.env.invalidate_all()
+        self.assertEqual(
+            [
+                (case.member_ids, case.member_id, case.department_id)
+                for case in (with_message, purged)
+            ],
+            [
+                (self.seller, self.seller, self.sales),
+                (self.helper, self.helper, self.helper.department_ids),
+            ],
+        )
 
     def test_repeat_counts_in_one_query(self):
         days = timedelta(days=1)

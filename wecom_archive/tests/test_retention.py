@@ -216,7 +216,7 @@ class TestRetention(WecomCase):
         case = cases.filtered(lambda c: c.rule_id == self.rule)
         self.assertEqual((case.message_id.id, case.message_purged), (False, True))
         self.assertEqual(case.content, "私下转账吧")
-        self.assertEqual(case.purged_member_ids, self.member("lisi"))
+        self.assertEqual(case.member_ids, self.member("lisi"))
         for chat, count in counts.items():
             self.assertEqual(chat.message_count, count)
         # the chain still proves the rest, and still catches a deletion outside the job

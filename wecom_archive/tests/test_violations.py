@@ -3,6 +3,7 @@ from odoo.tests import new_test_user, tagged
 
 from ..lib.normalize import normalize
 from ..lib.tests.samples import CUSTOMER, SAMPLES, T0
+from ..models.wecom_violation import _CASE_COLUMNS
 from ..native.fake_api.server import FakeWecomServer
 from .common import WecomCase, fake_api_company, key_pair
 
@@ -224,6 +225,55 @@ class TestViolations(WecomCase):
         self.assertEqual(len(self.Violation.with_user(admin).search([])), 1)
         with self.assertRaises(AccessError):
             self.Rule.with_user(admin).create({"name": "x", "category": "x", "words_input": "x"})
+
+    def test_a_case_keeps_its_members_employee_and_department(self):
+        """Who reads a case, and whom it is about, are written with it: they hold when its
+        message is gone, and for cases that have no message at all (a behaviour)."""
+        rule = self.Rule.create({"name": "a", "category": "私下交易监控", "words_input": "转账"})
+        found = self.pull(
+            [
+                text(1, "junior", [CUSTOMER], "转账给我"),
+                text(2, CUSTOMER, ["junior"], "我转账了"),
+                text(3, "seller", ["helper", CUSTOMER], "别转账", roomid=ROOM),
+            ]
+        )
+        member = {m.userid: m for m in self.env["wecom.member"].search([])}
+        self.assertEqual(
+            [(v.member_id.userid, v.department_id, v.member_ids) for v in found],
+            [
+                ("junior", self.sales_team, member["junior"]),
+                ("junior", self.sales_team, member["junior"]),  # the customer wrote it
+                ("seller", self.sales, member["helper"] | member["seller"]),
+            ],
+        )
+        self.assertEqual(found.mapped("kind"), ["keyword"] * 3)
+        # a case without a message, read through its own members only
+        row = dict(
+            dict.fromkeys(_CASE_COLUMNS),
+            name="bh-test-1",
+            company_id=self.corp.company_id.id,
+            corp_id=self.corp.id,
+            rule_id=rule.id,
+            kind="behavior",
+            member_ids=[member["helper"].id],
+        )
+        [case_id] = self.Violation._record_cases([row])
+        case = self.Violation.browse(case_id)
+        self.assertEqual((case.member_id, case.department_id), (member["helper"], self.support))
+        self.assertFalse(self.Violation._record_cases([row]), "recorded once")
+        admin = new_test_user(
+            self.env, "support_admin", groups="wecom_archive.group_wecom_archive_admin"
+        )
+        admin.wecom_scope_department_ids = self.support
+        self.assertEqual(self.Violation.with_user(admin).search([]), case | found[2])
+
+    def test_only_word_rules_match_words(self):
+        """A rule of another type inspects no words, and needs none."""
+        self.Rule.create(
+            {"name": "timeout", "category": "超时", "rule_type": "timeout", "words_input": "转账"}
+        )
+        self.Rule.create({"name": "behaviour", "category": "红包", "rule_type": "behavior"})
+        self.assertFalse(self.pull([text(1, "seller", [CUSTOMER], "转账")]))
 
     def test_history_scan_resumes_and_is_idempotent(self):
         found = self.pull([text(n, "seller", [CUSTOMER], f"第{n}单走私账") for n in range(1, 6)])
