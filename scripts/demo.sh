@@ -6,7 +6,7 @@ ensure_postgres
 
 DB="${WECOM_DEMO_DB:-wecom_demo}"
 PORT="${WECOM_DEMO_PORT:-8069}"
-DEMO="$BUILD/demo"
+DEMO="$BUILD/demo/$DB"  # per database: several demos can run side by side
 MESSAGES="${WECOM_DEMO_MESSAGES:-3000}"
 ODOO_ARGS=(--addons-path="$ADDONS_PATH" --db_host="$PGHOST" --db_port="$PGPORT"
            --data-dir="$BUILD/demo-data" -d "$DB")
