@@ -52,6 +52,9 @@ export class MessageCard extends Component {
         if (media.state === "pending") {
             return _t("The file is being downloaded.");
         }
+        if (media.state === "purged") {
+            return _t("The file was deleted by the retention policy.");
+        }
         return _t("No file with this message.");
     }
 
