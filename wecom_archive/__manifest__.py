@@ -11,6 +11,7 @@
     "data": [
         "security/wecom_archive_security.xml",
         "security/wecom_retention_security.xml",
+        "security/wecom_masking_security.xml",
         "security/ir.model.access.csv",
         "security/wecom_archive_scope_rules.xml",
         "security/wecom_stat_rules.xml",

@@ -340,3 +340,80 @@ def mask_spans(text, hits):
         else:
             spans.append([position, position + 1])
     return [tuple(span) for span in spans]
+
+
+# ---------------------------------------------------------------------------------------------
+# masking what is shown: the one entry point every output path calls (see mask_card)
+
+# The detectors whose finds are personal data, masked wherever a message is shown to someone
+# without the right to read originals. Links are not masked (mask keeps them anyway).
+MASKED_CODES = ("mobile", "bank_card", "id_card", "email", "wechat_id")
+
+
+def mask_text(text, codes=MASKED_CODES):
+    """``text`` with what the detectors ``codes`` find masked (same length); anything that
+    is not a non-empty str is returned as it is."""
+    if not isinstance(text, str) or not text:
+        return text
+    hits = detect(text, codes)
+    return mask(text, hits) if hits else text
+
+
+# Keys of a stored message body whose values are ids, hashes or enums, never text a person
+# wrote: left alone by mask_json (a media file id must still find its file).
+_ID_KEYS = frozenset(
+    (
+        "msgid",
+        "pre_msgid",
+        "action",
+        "msgtype",
+        "from",
+        "tolist",
+        "roomid",
+        "msgtime",
+        "time",
+        "sdkfileid",
+        "md5sum",
+        "fileext",
+        "userid",
+        "user",
+        "doc_creator",
+        "creator",
+        "demoer",
+        "share",
+        "type",
+    )
+)
+
+
+def mask_json(value, codes=MASKED_CODES):
+    """A copy of a decoded JSON value with every text masked (the values of _ID_KEYS kept)."""
+    if isinstance(value, str):
+        return mask_text(value, codes)
+    if isinstance(value, list):
+        return [mask_json(item, codes) for item in value]
+    if isinstance(value, dict):
+        return {
+            key: item if key in _ID_KEYS else mask_json(item, codes) for key, item in value.items()
+        }
+    return value
+
+
+def mask_card(card, codes=MASKED_CODES):
+    """A copy of a lib.cards card with its texts masked — title, text, field values, link
+    title/description/url, media file name, raw JSON of an unknown type — its children's
+    too; ``masked`` says whether anything was hidden. Offsets into the card's text hold (the
+    masked text has the same length)."""
+    out = dict(card)
+    for key in ("title", "text", "raw"):
+        out[key] = mask_text(card.get(key), codes)
+    out["fields"] = [[label, mask_text(value, codes)] for label, value in card.get("fields") or []]
+    if card.get("link"):
+        out["link"] = {key: mask_text(value, codes) for key, value in card["link"].items()}
+    if card.get("media"):
+        out["media"] = dict(card["media"], filename=mask_text(card["media"].get("filename"), codes))
+    out["children"] = [mask_card(child, codes) for child in card.get("children") or []]
+    out["masked"] = any(
+        out[key] != card.get(key) for key in ("title", "text", "raw", "fields", "link", "media")
+    ) or any(child["masked"] for child in out["children"])
+    return out

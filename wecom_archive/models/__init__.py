@@ -34,6 +34,7 @@ from . import (
     wecom_dashboard,
     wecom_integrity,
     wecom_legal_hold,
+    wecom_masking,
     wecom_retention,
     wecom_stat_follow,
     wecom_stat_violation,

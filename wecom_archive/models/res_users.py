@@ -41,6 +41,13 @@ class ResUsers(models.Model):
     wecom_role = fields.Selection(
         ROLES, string="Archive Role", compute="_compute_wecom_role", compute_sudo=True
     )
+    wecom_view_originals = fields.Boolean(
+        "View Sensitive Originals",
+        compute="_compute_wecom_role",
+        compute_sudo=True,
+        help="Unmasks phone numbers, bank cards, ID numbers, e-mail addresses and WeChat IDs "
+        "in the chat viewer, one message at a time, each logged; exports them unmasked.",
+    )
 
     @api.depends("wecom_scope_department_ids", "wecom_scope_member_ids")
     def _compute_wecom_scope_all_member_ids(self):
@@ -58,6 +65,7 @@ class ResUsers(models.Model):
                 user.wecom_role = "admin"
             else:
                 user.wecom_role = "none"
+            user.wecom_view_originals = user.has_group("wecom_archive.group_wecom_sensitive_view")
 
     def write(self, vals):
         result = super().write(vals)
@@ -81,6 +89,8 @@ class ResUsers(models.Model):
         if self.wecom_role == "admin":
             parts += [d.display_name for d in self.wecom_scope_department_ids]
             parts += [m.display_name for m in self.wecom_scope_member_ids]
+        if self.wecom_view_originals:
+            parts.append(self._fields["wecom_view_originals"]._description_string(self.env))
         return ", ".join(parts)
 
     def action_wecom_change_scope(self):

@@ -14,6 +14,7 @@ ACTIONS = [
     ("legal_hold_lifted", "Lifted a Legal Hold"),
     ("purge_preview", "Previewed a Purge"),
     ("purge", "Purged Archived Data"),
+    ("unmask", "Viewed Sensitive Originals"),
 ]
 # Models whose records the log names as targets, and the archived members they involve.
 _MEMBERS_OF = {

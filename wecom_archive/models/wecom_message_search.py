@@ -169,7 +169,9 @@ class WecomMessage(models.Model):
         results = []
         for id_ in ids:
             row = by_id[id_]
-            text, offsets = lib.snippet(row["text"], row["lowered"], lowered)
+            # cut from the masked text (same length: the window and highlights hold)
+            shown = self._wecom_shown_text(row["text"])
+            text, offsets = lib.snippet(shown, row["lowered"], lowered)
             results.append(
                 {
                     "id": id_,

@@ -7,6 +7,7 @@ from psycopg2.extras import execute_values
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
+from ..lib.detectors import mask_text
 from ..lib.normalize import conversation_key, id_kind
 from ..lib.wecom_api import WecomApiError
 from .wecom_conversation import KINDS
@@ -338,7 +339,7 @@ class WecomViolation(models.Model):
         for user, items in by_user.items():
             lines = Markup("").join(
                 Markup("<li>%s · %s · %s: %s</li>")
-                % (item.name, item.category, item.sender, (item.content or "")[:80])
+                % (item.name, item.category, item.sender, mask_text(item.content or "")[:80])
                 for item in items[:20]
             )
             more = len(items) - 20
@@ -452,7 +453,8 @@ class WecomViolation(models.Model):
         ]
         for hit in hits[:5]:
             lines.append(
-                f"· {hit.category} · {hit.sender} · {hit.words_display}: {(hit.content or '')[:40]}"
+                f"· {hit.category} · {hit.sender} · {mask_text(hit.words_display)}: "
+                f"{mask_text(hit.content or '')[:40]}"
             )
         if len(hits) > 5:
             lines.append(env._("… and %(more)s more.", more=len(hits) - 5))

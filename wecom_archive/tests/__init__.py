@@ -5,6 +5,7 @@ from . import (
     test_corp,
     test_dashboard,
     test_integrity,
+    test_masking,
     test_pipeline,
     test_pipeline_crash,
     test_qr_login,

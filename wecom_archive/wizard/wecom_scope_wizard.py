@@ -20,6 +20,11 @@ class WecomScopeWizard(models.TransientModel):
         help="With all their subdepartments.",
     )
     member_ids = fields.Many2many("wecom.member", string="Members")
+    view_originals = fields.Boolean(
+        "View Sensitive Originals",
+        help="查看敏感信息原文: unmask a message's personal data in the chat viewer (each time "
+        "logged) and export it unmasked. Without it, it is masked (138****5678) everywhere.",
+    )
 
     @api.model
     def _action_open(self, user=None):
@@ -30,6 +35,7 @@ class WecomScopeWizard(models.TransientModel):
                 "default_role": user.wecom_role,
                 "default_department_ids": user.sudo().wecom_scope_department_ids.ids,
                 "default_member_ids": user.sudo().wecom_scope_member_ids.ids,
+                "default_view_originals": user.sudo().wecom_view_originals,
             }
         return {
             "type": "ir.actions.act_window",
@@ -47,6 +53,7 @@ class WecomScopeWizard(models.TransientModel):
             self.role = user_sudo.wecom_role
             self.department_ids = user_sudo.wecom_scope_department_ids
             self.member_ids = user_sudo.wecom_scope_member_ids
+            self.view_originals = user_sudo.wecom_view_originals
 
     def action_apply(self):
         self.ensure_one()
@@ -71,6 +78,9 @@ class WecomScopeWizard(models.TransientModel):
             "admin": [(3, super_group.id), (4, admin_group.id)],
             "none": [(3, super_group.id), (3, admin_group.id)],
         }[self.role]
+        sensitive = self.env.ref("wecom_archive.group_wecom_sensitive_view")
+        originals = self.view_originals and self.role != "none"
+        groups.append((4 if originals else 3, sensitive.id))
         landing = self.env.ref("wecom_archive.wecom_chat_viewer_action")
         values = {
             "groups_id": groups,

@@ -239,6 +239,17 @@ export class ChatThread extends Component {
             .join("\n");
     }
 
+    /** 查看原文: the message with its masked data shown (the server logs it). */
+    async unmask(message) {
+        const shown = await this.orm.call("wecom.viewer", "unmask", [message.id], {
+            member_id: this.member,
+        });
+        const index = this.state.messages.findIndex((m) => m.id === message.id);
+        if (index >= 0) {
+            this.state.messages[index] = shown;
+        }
+    }
+
     openMessage(message) {
         if (this.props.violationsOnly) {
             this.props.onOpenMessage(message);

@@ -1,0 +1,178 @@
+"""Masking (脱敏): what a detector finds in a message — mobile numbers, bank cards, resident
+IDs, e-mail addresses, WeChat IDs — is shown masked (138****5678) on every output path.
+
+The choke points, one per kind of path, all calling lib.detectors (mask_text, mask_json,
+mask_card):
+
+* ORM reads (read, web_read, search_read: forms, lists, x2many lines such as a case's
+  context messages): ``_read_format`` of every archived-data model masks the fields its model
+  names in ``_masked_fields``, for every user (superuser code reads originals).
+* Exports (``export_data`` / /web/export): ``_export_rows`` masks the same fields, at every
+  depth of a path (message_id/text), unless the user has the right 查看敏感信息原文.
+* The chat viewer: ``wecom.viewer._card`` masks every card it builds (thread, context, chat
+  previews) and the violations' words; ``wecom.viewer.unmask`` gives one message's original
+  card to a user with the right, and logs it (访问日志: 查看原文).
+* Search across chats: the snippet is cut from the masked text (``_wecom_shown_text``).
+* Alerts and digests (Odoo notification, WeCom message) mask what they quote, for everyone:
+  they are pushed, not asked for.
+
+Who sees originals: nobody by default. The right (group_wecom_sensitive_view) lets its holder
+unmask a message in the viewer, one at a time, each logged, and export originals (an export
+is logged with its fields). Lists and forms stay masked for everyone: reading a customer's
+phone number should be a deliberate, recorded act, not a side effect of scrolling a list.
+"""
+
+from odoo import api, models
+from odoo.exceptions import AccessError
+
+from ..lib import cards
+from ..lib.detectors import mask_card, mask_json, mask_text
+
+SENSITIVE_GROUP = "wecom_archive.group_wecom_sensitive_view"
+
+
+def masked_value(value):
+    """A stored value masked: texts, and the texts inside a JSON document."""
+    if isinstance(value, dict | list):
+        return mask_json(value)
+    return mask_text(value)
+
+
+class WecomArchivedData(models.AbstractModel):
+    _inherit = "wecom.archived.data"
+
+    # The fields holding message content, masked on reads and exports (see the module doc).
+    _masked_fields = ()
+
+    @api.model
+    def _wecom_may_unmask(self):
+        """Whether the user may see originals: the right 查看敏感信息原文, or superuser code."""
+        return self.env.su or self.env.user.has_group(SENSITIVE_GROUP)
+
+    @api.model
+    def _wecom_shown_text(self, text):
+        """A message text as a screen shows it: masked, except to superuser code."""
+        return text if self.env.su else mask_text(text)
+
+    def _wecom_masked_values(self, fname):
+        """{record id: masked value} of the field for these records (record format)."""
+        return {record.id: masked_value(record[fname]) for record in self}
+
+    def _read_format(self, fnames, load="_classic_read"):
+        result = super()._read_format(fnames, load=load)
+        masked = [name for name in self._masked_fields if name in fnames]
+        if not masked or self.env.su or not result:
+            return result
+        by_id = {vals["id"]: vals for vals in result}
+        records = self.filtered(lambda record: record.id in by_id)
+        for name in masked:
+            field = self._fields[name]
+            values = records._wecom_masked_values(name)
+            for record in records:
+                by_id[record.id][name] = field.convert_to_read(values[record.id], record, False)
+        return result
+
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        lines = super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
+        columns = [
+            (i, path[0])
+            for i, path in enumerate(fields)
+            if len(path) == 1 and path[0] in self._masked_fields
+        ]
+        if not columns or self._wecom_may_unmask():
+            return lines
+        for i, name in columns:
+            field = self._fields[name]
+            values = self._wecom_masked_values(name)
+            # A record's value is on its main line; the lines of its x2many subrecords
+            # leave this column empty: the non-empty cells are the records', in order.
+            cells = (line for line in lines if line[i] not in ("", False, None))
+            for record in self:
+                if field.convert_to_export(record[name], record) in ("", False, None):
+                    continue
+                line = next(cells)
+                line[i] = field.convert_to_export(values[record.id], record)
+        return lines
+
+
+class WecomMessage(models.Model):
+    _inherit = "wecom.message"
+    _masked_fields = ("text", "raw_text", "body", "summary")
+
+    def _wecom_masked_values(self, fname):
+        if fname != "summary":
+            return super()._wecom_masked_values(fname)
+        # cut to one line after masking: a number at the cut cannot show half of itself
+        names = self._party_names()
+        return {
+            message.id: cards.snippet(mask_card(message._wecom_card(names)), limit=120)
+            for message in self
+        }
+
+    def _wecom_card(self, names=None):
+        return cards.card(
+            self.body,
+            msgid=self.msgid,
+            state=self.state,
+            error=self.error or "",
+            recalled=self.recalled,
+            names=names,
+        )
+
+
+class WecomViolation(models.Model):
+    _inherit = "wecom.violation"
+    _masked_fields = ("content", "words_hit", "words_display")
+
+
+class WecomViewer(models.AbstractModel):
+    _inherit = "wecom.viewer"
+
+    def _card(self, row, media=None, names=None):
+        """Every card the viewer shows, masked unless ``unmask`` asked for this message."""
+        card = super()._card(row, media=media, names=names)
+        if self.env.su or row.get("id") in self.env.context.get("wecom_unmasked_ids", ()):
+            return card
+        card = mask_card(card)
+        card["can_unmask"] = card["masked"] and self.env["wecom.archived.data"]._wecom_may_unmask()
+        return card
+
+    def _violations(self, message_ids):
+        """The words hit and the text they were found in, masked as the card is (same
+        lengths: the hits' spans still fall on the words)."""
+        violations = super()._violations(message_ids)
+        unmasked = set(self.env.context.get("wecom_unmasked_ids", ()))
+        if self.env.su:
+            return violations
+        for message_id, hits in violations.items():
+            if message_id in unmasked:
+                continue
+            violations[message_id] = [
+                (dict(hit, words=mask_text(hit["words"])), mask_text(content), offsets)
+                for hit, content, offsets in hits
+            ]
+        return violations
+
+    @api.model
+    def unmask(self, message_id, member_id=None):
+        """查看原文: the message with its original card, for a user with the right 查看敏感
+        信息原文; written to the access log. The row is the thread's (``_messages``)."""
+        if not self.env["wecom.archived.data"]._wecom_may_unmask():
+            raise AccessError(
+                self.env._(
+                    "Viewing the originals of masked data needs the right %(right)s.",
+                    right=self.env.ref(SENSITIVE_GROUP).sudo().name,
+                )
+            )
+        message = self._readable("wecom.message", message_id)
+        member = self._member(member_id)
+        self.env.flush_all()
+        [row] = self.env.execute_query_dict(
+            self._select(self.env["wecom.message"]._search([("id", "=", message.id)]))
+        )
+        chat = self.env["wecom.conversation"]
+        if row["conversation_id"]:
+            chat = self._readable("wecom.conversation", row["conversation_id"])
+        self.env["wecom.access.log"]._log("unmask", message)
+        [shown] = self.with_context(wecom_unmasked_ids=[message.id])._messages([row], chat, member)
+        return shown
