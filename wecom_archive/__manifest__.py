@@ -15,6 +15,7 @@
         "security/ir.model.access.csv",
         "security/wecom_archive_scope_rules.xml",
         "security/wecom_stat_rules.xml",
+        "security/wecom_weekly_report_security.xml",
         "security/wecom_dashboard_security.xml",
         "data/ir_cron.xml",
         "data/wecom_retention_cron.xml",
@@ -37,6 +38,7 @@
         "views/wecom_stat_views.xml",
         "views/wecom_archive_menus.xml",
         "views/wecom_dashboard_views.xml",
+        "views/wecom_weekly_report_views.xml",
     ],
     "assets": {
         "web.assets_backend": ["wecom_archive/static/src/**/*"],

@@ -39,6 +39,7 @@ from . import (
     wecom_stat_follow,
     wecom_stat_violation,
     wecom_viewer_actions,
+    wecom_weekly_report,
 )
 
 # isort: split

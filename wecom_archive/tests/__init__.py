@@ -19,4 +19,5 @@ from . import (
     test_viewer,
     test_viewer_tours,
     test_violations,
+    test_weekly_report,
 )
