@@ -38,6 +38,7 @@
         "views/wecom_stat_views.xml",
         "views/wecom_archive_menus.xml",
         "views/wecom_dashboard_views.xml",
+        "views/wecom_health_views.xml",
         "views/wecom_weekly_report_views.xml",
     ],
     "assets": {

@@ -32,6 +32,7 @@ from . import (
 # Extensions of models imported above: loaded after them.
 from . import (
     wecom_dashboard,
+    wecom_health,
     wecom_integrity,
     wecom_legal_hold,
     wecom_masking,

@@ -4,6 +4,7 @@ from . import (
     test_cases,
     test_corp,
     test_dashboard,
+    test_health,
     test_integrity,
     test_masking,
     test_pipeline,
