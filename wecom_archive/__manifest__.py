@@ -21,6 +21,7 @@
         "data/wecom_retention_cron.xml",
         "data/wecom_violation_digest_cron.xml",
         "data/wecom_stat_data.xml",
+        "data/wecom_detector_data.xml",
         "views/wecom_message_views.xml",
         "views/wecom_conversation_views.xml",
         "views/wecom_member_views.xml",
@@ -45,7 +46,11 @@
         "web.assets_backend": ["wecom_archive/static/src/**/*"],
         "web.assets_tests": ["wecom_archive/static/tests/tours/*.js"],
     },
-    "demo": ["demo/wecom_corp_demo.xml", "demo/wecom_keyword_rule_demo.xml"],
+    "demo": [
+        "demo/wecom_corp_demo.xml",
+        "demo/wecom_keyword_rule_demo.xml",
+        "demo/wecom_behavior_rule_demo.xml",
+    ],
     "application": True,
     "installable": True,
 }

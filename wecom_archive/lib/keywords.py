@@ -5,6 +5,12 @@ A rule watches words (and optionally regular expressions) for some members and d
 of chat. :class:`Matcher` is built once from all active rules and reused for every message
 until the rules change; :meth:`Matcher.scan` returns one :class:`Hit` per rule that fires,
 with the distinct words hit and where (for highlighting).
+
+A rule may also use built-in detectors (:mod:`.detectors`: mobile numbers, bank cards,
+resident IDs, e-mail addresses, WeChat IDs, links outside its allowed domains): their hits
+join the rule's, named by the detector ("手机号"), with their offsets. Detectors run only
+when a cheap prefilter says the text could hold a value of their kind, and once per message
+for all the rules that use the same detectors and allowed domains.
 """
 
 import re
@@ -12,11 +18,26 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
+from . import detectors
+from .detectors import DETECTORS
+
 SIDES = ("member", "customer", "both")
 CHAT_KINDS = frozenset({"external", "internal", "group"})
 # ASCII letters are matched case-insensitively; lowering only them keeps offsets exact.
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _SEPARATORS = re.compile(r"[,，]")
+
+
+# What a text must hold for a detector to find anything in it (a run of digits, an @, a
+# WeChat cue, a dot), full-width forms included: most chat lines fail all of them at once.
+_PREFILTERS = {
+    "mobile": re.compile(r"[0-9０-９]{3}"),
+    "bank_card": re.compile(r"[0-9０-９]{4}"),
+    "id_card": re.compile(r"[0-9０-９]{6}"),
+    "email": re.compile(r"[@＠]"),
+    "wechat_id": re.compile(r"信|[vVwWｖＶｗＷ][xXｘＸ]|加[vVｖＶ]"),
+    "url": re.compile(r"[.．]"),
+}
 
 
 def split_words(text):
@@ -35,6 +56,8 @@ class Rule:
     chat_kinds: frozenset = CHAT_KINDS
     member_ids: frozenset = frozenset()  # scope: archived members…
     department_ids: frozenset = frozenset()  # …or their departments (subdepartments included)
+    detectors: tuple = ()  # codes of lib.detectors.DETECTORS
+    allowed_domains: tuple = ()  # for the "url" detector: links to these are not hits
 
     def applies(self, sender_side, chat_kind, member_ids, department_ids):
         if self.side != "both" and self.side != sender_side:
@@ -73,6 +96,21 @@ class Matcher:
         self._patterns = [
             (rule.id, re.compile(pattern)) for rule in rules for pattern in rule.patterns
         ]
+        unknown = {code for rule in rules for code in rule.detectors} - DETECTORS.keys()
+        if unknown:
+            raise ValueError(f"unknown detectors: {', '.join(sorted(unknown))}")
+        self._detecting = [rule for rule in rules if rule.detectors]
+
+    def _detect(self, text, rule, found):
+        """The rule's detector hits in ``text`` (lib.detectors.detect of the detectors whose
+        prefilter passes); ``found`` caches them per detectors and allowed domains."""
+        codes = tuple(code for code in rule.detectors if _PREFILTERS[code].search(text))
+        if not codes:
+            return ()
+        key = (codes, rule.allowed_domains if "url" in codes else ())
+        if key not in found:
+            found[key] = detectors.detect(text, codes, key[1])
+        return found[key]
 
     def scan(
         self, text, *, sender_side, chat_kind, member_ids=frozenset(), department_ids=frozenset()
@@ -111,6 +149,16 @@ class Matcher:
                 if match.group(0) not in hit.words:
                     hit.words.append(match.group(0))
                 hit.offsets.append(match.span())
+        found = {}
+        for rule in self._detecting:
+            if not applies(rule.id):
+                continue
+            for detected in self._detect(text, rule, found):
+                hit = hits.setdefault(rule.id, Hit(rule.id))
+                label = DETECTORS[detected.code][0]
+                if label not in hit.words:
+                    hit.words.append(label)
+                hit.offsets.append((detected.start, detected.end))
         for hit in hits.values():
             hit.offsets.sort()
         return [hits[rule_id] for rule_id in sorted(hits)]

@@ -12,6 +12,7 @@ from . import (
     wecom_corp_key,
     wecom_corp_sync,
     wecom_department,
+    wecom_detector,
     wecom_group,
     wecom_keyword_rule,
     wecom_media,
@@ -31,6 +32,7 @@ from . import (
 # isort: split
 # Extensions of models imported above: loaded after them.
 from . import (
+    wecom_behavior,
     wecom_dashboard,
     wecom_health,
     wecom_integrity,

@@ -3,6 +3,7 @@ import re
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
+from ..lib.behaviors import BEHAVIORS, split_items
 from ..lib.keywords import CHAT_KINDS, Matcher, Rule, split_words
 
 SIDES = [("member", "Member"), ("customer", "Customer"), ("both", "Both")]
@@ -13,6 +14,16 @@ RULE_TYPES = [
     ("timeout", "Reply Timeout"),
     ("behavior", "Sensitive Behaviour"),
 ]
+# The sensitive behaviours a rule of type "behavior" watches (lib.behaviors.BEHAVIORS).
+BEHAVIOR_KINDS = [
+    ("redpacket", "Red Packet Sent to a Customer"),
+    ("card", "Contact Card Sent to a Customer"),
+    ("file", "File Sent to a Customer"),
+    ("refused_consent", "Customer Who Refused Archiving Still Messaged"),
+    ("member_deleted_customer", "Employee Deleted a Customer"),
+    ("customer_deleted_member", "Customer Deleted the Employee"),
+]
+assert {code for code, _label in BEHAVIOR_KINDS} == BEHAVIORS.keys()
 
 
 class WecomKeywordRule(models.Model):
@@ -41,6 +52,30 @@ class WecomKeywordRule(models.Model):
     words = fields.Text(compute="_compute_words", store=True, help="The normalised words.")
     word_count = fields.Integer(compute="_compute_words", store=True)
     patterns = fields.Text("Regular Expressions", help="One Python regular expression per line.")
+    # built-in detectors, besides words and patterns (sensitive-word rules)
+    detector_ids = fields.Many2many(
+        "wecom.detector",
+        string="Built-in Detectors",
+        help="Also hit on what these find: mobile numbers, bank cards, ID numbers…",
+    )
+    allowed_domains = fields.Text(
+        "Allowed Domains",
+        help="For the link detector: links to these domains (and their subdomains) are not "
+        "hits. One per line, or separated by commas.",
+    )
+    # sensitive behaviours
+    behavior = fields.Selection(BEHAVIOR_KINDS, "Behaviour")
+    behavior_min_amount = fields.Float(
+        "Minimum Amount (¥)", help="Red packets of at least this amount; 0: any amount."
+    )
+    behavior_max_file_mb = fields.Float(
+        "Files Larger Than (MB)", help="Files above this size; 0: no size limit."
+    )
+    behavior_file_exts = fields.Char(
+        "File Types",
+        help="Files of these extensions, e.g. exe, apk, zip. No size and no type: "
+        "every file sent to a customer.",
+    )
     department_ids = fields.Many2many(
         "wecom.department", string="Departments", help="Subdepartments included."
     )
@@ -87,11 +122,13 @@ class WecomKeywordRule(models.Model):
                         )
                     ) from None
 
-    @api.constrains("rule_type", "words_input", "patterns")
+    @api.constrains("rule_type", "words_input", "patterns", "detector_ids")
     def _check_something_to_watch(self):
         for rule in self.filtered(lambda rule: rule.rule_type == "keyword"):
-            if not rule.word_count and not rule._pattern_list():
-                raise ValidationError(self.env._("A rule needs sensitive words or a pattern."))
+            if not rule.word_count and not rule._pattern_list() and not rule.detector_ids:
+                raise ValidationError(
+                    self.env._("A rule needs sensitive words, a pattern or a detector.")
+                )
 
     def _pattern_list(self):
         return [line.strip() for line in (self.patterns or "").splitlines() if line.strip()]
@@ -164,4 +201,6 @@ class WecomKeywordRule(models.Model):
             chat_kinds=frozenset(kind for kind in CHAT_KINDS if kinds[kind]),
             member_ids=frozenset(self.member_ids.ids),
             department_ids=frozenset(departments.ids),
+            detectors=tuple(sorted(self.detector_ids.mapped("code"))),
+            allowed_domains=tuple(sorted(split_items(self.allowed_domains))),
         )

@@ -37,9 +37,27 @@ class WecomViolation(models.Model):
     _inherit = "wecom.violation"
 
     def action_open_conversation(self):
-        """The hit in its chat, in highlight mode."""
+        """The hit in its chat, in highlight mode. A case without a message (a deletion):
+        the employee's chat with the customer, else the employee's chats."""
         self.ensure_one()
-        return viewer_action(self.env, chat=self.conversation_id.id, msg=self.message_id.id, hl=1)
+        if self.message_id or not self.member_id:
+            return viewer_action(
+                self.env, chat=self.conversation_id.id, msg=self.message_id.id, hl=1
+            )
+        chat = self.env["wecom.conversation"]
+        if self.contact_id:
+            chat = chat.search(
+                [
+                    ("contact_id", "=", self.contact_id.id),
+                    ("kind", "=", "external"),
+                    ("member_ids", "in", self.member_id.ids),
+                ],
+                order="last_msgtime desc",
+                limit=1,
+            )
+        if chat:
+            return viewer_action(self.env, chat=chat.id)
+        return viewer_action(self.env, member=self.member_id.id)
 
 
 class WecomMember(models.Model):

@@ -64,6 +64,7 @@ _CASE_COLUMNS = (
     "words_hit",
     "offsets",
     "member_id",
+    "contact_id",
 )
 
 
@@ -93,8 +94,15 @@ class WecomViolation(models.Model):
     )
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     corp_id = fields.Many2one("wecom.corp", required=True, readonly=True, ondelete="cascade")
-    message_id = fields.Many2one(
-        "wecom.message", required=True, readonly=True, ondelete="cascade", index=True
+    # None for a case that has no message: a deletion (客户删除员工 / 员工删除客户), which
+    # names its employee (member_id) and customer (contact_id) instead
+    message_id = fields.Many2one("wecom.message", readonly=True, ondelete="set null", index=True)
+    contact_id = fields.Many2one(
+        "wecom.contact",
+        "Customer",
+        readonly=True,
+        index="btree_not_null",
+        help="The customer the case is about, when there is one.",
     )
     conversation_id = fields.Many2one(related="message_id.conversation_id")
     rule_id = fields.Many2one(
@@ -520,7 +528,7 @@ class WecomViolation(models.Model):
     def _record_cases(self, rows):
         """Insert cases, set-based, with their archived members; a case recorded before
         (the same message and rule, or the same reference) is not recorded twice. ``rows``:
-        dicts of the _CASE_COLUMNS (None where unknown) and ``member_ids``; an unknown
+        dicts of the _CASE_COLUMNS (missing or None where unknown) and ``member_ids``; an unknown
         ``member_id`` is the sender when a member sent it, else the lowest of
         ``member_ids``. Returns the ids of the new cases."""
         if not rows:
@@ -532,7 +540,7 @@ class WecomViolation(models.Model):
                    create_uid, create_date, write_uid, write_date)
                VALUES %s ON CONFLICT DO NOTHING RETURNING name, id""",
             [
-                (*(row[column] for column in _CASE_COLUMNS), "new", False, uid, now, uid, now)
+                (*(row.get(column) for column in _CASE_COLUMNS), "new", False, uid, now, uid, now)
                 for row in rows
             ],
             page_size=len(rows),

@@ -1,5 +1,6 @@
 from . import (
     test_access_scope,
+    test_behaviors,
     test_callback,
     test_cases,
     test_corp,

@@ -346,6 +346,27 @@ class _Writer:
         msgtype = message.get("msgtype", "switch")
         self.per_type[msgtype] = self.per_type.get(msgtype, 0) + 1
 
+    def scene(self, base, scene):
+        """``base`` (a message's common keys) made into one of SCENES."""
+        if scene.startswith("line"):
+            line = phrases.CONTACT_LINES[int(scene[4:])]
+            return {**base, "msgtype": "text", "text": {"content": line}}
+        if scene == "redpacket":
+            body = {"type": 1, "wish": "感谢支持，一点心意", "totalcnt": 1, "totalamount": 20000}
+            return {**base, "msgtype": "redpacket", "redpacket": body}
+        if scene == "card":
+            body = {"corpname": phrases.CORP_NAME, "userid": self.userids[0]}
+            return {**base, "msgtype": "card", "card": body}
+        sdkfileid, size, md5 = self.media("file")
+        body = {
+            "filename": "客户名单.zip",
+            "fileext": "zip",
+            "sdkfileid": sdkfileid,
+            "filesize": size,
+            "md5sum": md5,
+        }
+        return {**base, "msgtype": "file", "file": body}
+
     def body(self, msgtype, chat_name):
         """(extra top-level keys, body key, body) of a message of this type."""
         rng = self.rng
@@ -609,6 +630,11 @@ class _Writer:
 
 
 SESSION_TURN_S = 120  # mean seconds between two messages of one session
+# What the demo's sensitive-behaviour and detector rules catch, each at least once from
+# 1,000 messages on: an employee's turns in customer chats carry them, one every SCENE_GAP
+# messages — a red packet of ¥200, a contact card, a .zip file, then each CONTACT_LINES line.
+SCENES = ("redpacket", "card", "file", *(f"line{n}" for n in range(len(phrases.CONTACT_LINES))))
+SCENE_GAP = 89
 
 
 def generate(
@@ -635,6 +661,8 @@ def generate(
     names = {u["userid"]: u["name"] for u in company.users}
     members = set(names)
     consented = set()
+    scenes, scene_at = list(SCENES), 40
+    still_messaged = False  # the first customer who refuses archiving is messaged all the same
     types, weights = zip(*TYPE_WEIGHTS.items(), strict=True)
     unseen = [t for t in types if t not in ("agree", "disagree")]
     path = os.path.join(out_dir, "messages.jsonl")
@@ -688,8 +716,9 @@ def generate(
                 )
                 for follow in group["follow_user"]:
                     follow["createtime"] = follow["createtime"] or _ms(moment) // 1000 - 60
-                if refuses:
-                    continue  # no chat without consent
+                if refuses and still_messaged:
+                    continue  # no chat without consent…
+                still_messaged = still_messaged or refuses  # …but once: the session goes on
             for turn, text in enumerate(script):
                 if writer.count >= messages:
                     break
@@ -718,6 +747,12 @@ def generate(
                     "roomid": roomid,
                     "msgtime": _ms(moment),
                 }
+                if kind == "external" and turn % 2 == 0 and scenes and writer.count >= scene_at:
+                    scene, scene_at = scenes.pop(0), writer.count + SCENE_GAP
+                    made = writer.scene(base, scene)
+                    writer.write(made, moment)
+                    unseen = [t for t in unseen if t != made["msgtype"]]
+                    continue
                 if msgtype == "switch":
                     if sender in members:
                         writer.write(

@@ -189,6 +189,17 @@ RISKY_LINES = [
     "你是不是傻，听不懂人话吗",
     "飞单的事别让公司知道",
 ]
+# Personal data and contact offers an employee sends a customer, once each (the demo's
+# detector rules find them): a mobile number, a WeChat ID, an e-mail address, a bank card
+# (Luhn-valid), a resident ID (valid check character), a link outside the corp's domains.
+CONTACT_LINES = [
+    "我手机13912345678，有事直接打给我",
+    "加我微信：sales_wang88，私下细聊",
+    "资料发我私人邮箱 wang.sales88@163.com",
+    "货款直接打我卡上 6222 0212 3456 7890 128",
+    "开票用我身份证 11010519491231002X 就行",
+    "在这个链接下单更便宜 http://cheap-deal.cn/p/1024",
+]
 
 DIALOGS = {
     "external": [
