@@ -10,6 +10,7 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "CJK" || missing+=(fonts-noto-cjk)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)  # voice (AMR) converted for browsers
+command -v wkhtmltopdf >/dev/null || missing+=(wkhtmltopdf)  # evidence packs' PDF
 if [ "${#missing[@]}" -gt 0 ]; then
     mkdir -p "$BUILD"
     echo "installing ${missing[*]} from Debian"

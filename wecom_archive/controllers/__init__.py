@@ -1,1 +1,1 @@
-from . import callback, media, qr_login
+from . import callback, evidence, media, qr_login

@@ -34,6 +34,8 @@ from . import (
 from . import (
     wecom_behavior,
     wecom_dashboard,
+    wecom_evidence_pack,
+    wecom_evidence_verify,
     wecom_health,
     wecom_integrity,
     wecom_legal_hold,

@@ -5,6 +5,7 @@ from . import (
     test_cases,
     test_corp,
     test_dashboard,
+    test_evidence,
     test_health,
     test_integrity,
     test_masking,

@@ -49,6 +49,7 @@ export class ChatViewer extends Component {
     setup() {
         this.orm = useService("orm");
         this.notification = useService("notification");
+        this.actionService = useService("action");
         // from the URL (context.params) or from a button's action / the breadcrumb (params)
         const action = this.props.action;
         const params = { ...(action.context?.params || {}), ...(action.params || {}) };
@@ -281,6 +282,17 @@ export class ChatViewer extends Component {
 
     closeImage() {
         this.state.image = null;
+    }
+
+    /** 导出证据包: the open chat (a date range asked in a dialog), as an evidence pack. */
+    exportEvidence() {
+        this.actionService.doAction("wecom_archive.wecom_evidence_pack_action_request", {
+            additionalContext: {
+                default_scope: "chat",
+                default_conversation_id: this.state.chatId,
+                default_member_id: this.state.memberId || false,
+            },
+        });
     }
 
     // -- search across all chats -------------------------------------------------------------
