@@ -235,8 +235,10 @@ class WecomHealth(models.AbstractModel):
         return [{"day": fields.Date.to_string(day), "messages": n} for day, n in days.items()]
 
     def _pull_state(self, corp, now):
-        ((newest,),) = self.env["wecom.message"]._read_group(
-            [("corp_id", "=", corp.id), ("msgtime", "!=", False)], [], ["msgtime:max"]
+        # the newest message pulled, of the chats the user may read: the chats' last message
+        # times (indexed), not a scan of the messages under a scope's rule
+        ((newest,),) = self.env["wecom.conversation"]._read_group(
+            [("corp_id", "=", corp.id), ("last_msgtime", "!=", False)], [], ["last_msgtime:max"]
         )
 
         def age(moment):
