@@ -407,6 +407,92 @@ class TestHealth(HealthCase):
 
 
 @tagged("post_install", "-at_install")
+class TestHealthStates(WecomCase):
+    """The other problems: a corp never pulled with nobody in the archive scope and no seats
+    entered; a wrong private key, records set aside, files over the corp's limit, and pulls
+    that succeed while the newest message is days old."""
+
+    corpid = "wwhealthstate001"
+
+    def setUp(self):
+        super().setUp()
+        groups = "base.group_user,wecom_archive.group_wecom_"
+        self.manager = new_test_user(self.env, login="hs_manager", groups=groups + "manager")
+        self.scoped = new_test_user(self.env, login="hs_scoped", groups=groups + "archive_admin")
+
+    def problems(self, user):
+        result = self.env["wecom.health"].with_user(user).health(self.corp.id)
+        return {p["key"]: p for p in result["problems"]}
+
+    def test_a_new_corp(self):
+        problems = self.problems(self.manager)
+        self.assertEqual(set(problems), {"never_pulled", "no_scope", "seats_unknown"})
+        self.assertEqual([a["name"] for a in problems["never_pulled"]["actions"]], ["pull", "corp"])
+        self.assertEqual([a["name"] for a in problems["no_scope"]["actions"]], ["sync"])
+        self.assertIn("管理工具 → 会话内容存档", problems["no_scope"]["reason"])
+        scoped = self.problems(self.scoped)
+        self.assertEqual(set(scoped), {"never_pulled", "no_scope"})
+        self.assertIn("your scope", scoped["no_scope"]["reason"])
+
+    def test_wrong_key_set_aside_too_large_and_quiet(self):
+        env = self.env
+        env["wecom.member"].create(
+            {
+                "corp_id": self.corp.id,
+                "userid": ALICE,
+                "name": "艾丽",
+                "archive_status": "archiving",
+            }
+        )
+        env["wecom.corp.key"].create(
+            [
+                {"corp_id": self.corp.id, "version": 1, "private_key": key_pair(1)[0]},
+                # version 2's private key is version 1's: the wrong one
+                {"corp_id": self.corp.id, "version": 2, "private_key": key_pair(1)[0]},
+            ]
+        )
+        old = TODAY - timedelta(days=3)
+        huge = msg("Q1", old, 10, 0, ALICE, [CUST1], msgtype="image")
+        huge.pop("text")
+        huge["image"] = {"sdkfileid": "huge", "md5sum": "", "filesize": 200 * 1024 * 1024}
+        self.build_corpus(
+            [json.dumps(huge), "2\t" + json.dumps(msg("Q2", old, 11, 0, CUST1, [ALICE]))],
+            versions=(1, 2),
+        )
+        self.corp._pull()
+        env["wecom.message"]._cron_download_media(time_budget=30)
+        self.corp.write({"archive_seats": 10})
+        env.cr.execute(
+            "UPDATE wecom_corp SET isolated_error = %s WHERE id = %s",
+            ["The Finance SDK crashed on 1 record(s): seq 9", self.corp.id],
+        )
+        self.corp.invalidate_recordset()
+        problems = self.problems(self.manager)
+        self.assertEqual(
+            set(problems),
+            {"decrypt_error", "isolated", "media_too_large", "quiet", "not_synced"},
+        )
+        self.assertEqual(problems["decrypt_error"]["count"], 1)
+        self.assertEqual(
+            [a["name"] for a in problems["decrypt_error"]["actions"]], ["reprocess", "messages"]
+        )
+        self.assertIn("seq 9", problems["isolated"]["reason"])
+        self.assertEqual(problems["media_too_large"]["count"], 1)
+        self.assertIn("100 MB", problems["media_too_large"]["reason"])
+        self.assertIn("hours old", problems["quiet"]["reason"])
+        health = env["wecom.health"].with_user(self.manager).health(self.corp.id)["corp"]
+        self.assertEqual(len(health["messages"]["reasons"]["decrypt_error"]), 1)
+        self.assertEqual(health["messages"]["reasons"]["decrypt_error"][0]["count"], 1)
+        # a scoped admin sees neither the undecrypted record nor the corp's set-aside ones
+        self.scoped.wecom_scope_member_ids = env["wecom.member"].search(
+            [("corp_id", "=", self.corp.id)]
+        )
+        scoped = self.problems(self.scoped)
+        self.assertFalse({"decrypt_error", "isolated"} & set(scoped))
+        self.assertIn("media_too_large", scoped)
+
+
+@tagged("post_install", "-at_install")
 class TestHealthTour(HealthCase, HttpCase):
     """Open 存档健康, see the row of the missing key version 2, click its action and land
     on the corp's private keys."""
