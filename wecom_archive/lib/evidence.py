@@ -203,10 +203,11 @@ _FONT = "STSong-Light"  # reportlab's built-in Chinese CID font (no file to ship
 
 
 def stamp_pdf(pdf, *, footer, watermark):
-    """``pdf`` (bytes) with, on every page, ``footer`` and the page's number at the bottom
-    and ``watermark`` repeated as faint diagonal text. wkhtmltopdf (Debian's, without the
-    patched Qt) draws no page header or footer, hence the stamp: drawn once (reportlab) as a
-    form XObject that every page paints over its own content, no page's content parsed."""
+    """``pdf`` (bytes, or a list of PDFs joined in order) with, on every page, ``footer``
+    and the page's number at the bottom and ``watermark`` repeated as faint diagonal text.
+    wkhtmltopdf (Debian's, without the patched Qt) draws no page header or footer, hence the
+    stamp: drawn once (reportlab) as a form XObject that every page paints over its own
+    content, no page's content parsed."""
     from PyPDF2 import PdfReader, PdfWriter
     from PyPDF2.generic import (
         ArrayObject,
@@ -221,8 +222,9 @@ def stamp_pdf(pdf, *, footer, watermark):
 
     if _FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
-    reader = PdfReader(io.BytesIO(pdf))
-    first = reader.pages[0]
+    readers = [PdfReader(io.BytesIO(part)) for part in ([pdf] if isinstance(pdf, bytes) else pdf)]
+    pages = [page for reader in readers for page in reader.pages]
+    first = pages[0]
     width, height = float(first.mediabox.width), float(first.mediabox.height)
 
     drawn = io.BytesIO()
@@ -264,8 +266,8 @@ def stamp_pdf(pdf, *, footer, watermark):
         }
     )
     font_ref = writer._add_object(font)
-    total = len(reader.pages)
-    for number, page in enumerate(reader.pages, start=1):
+    total = len(pages)
+    for number, page in enumerate(pages, start=1):
         page_width = float(page.mediabox.width)
         label = f"{number} / {total}"
         x = page_width - 28 - pdfmetrics.stringWidth(label, "Helvetica", 7.5)

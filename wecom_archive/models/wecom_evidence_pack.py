@@ -14,6 +14,7 @@ archive (models/wecom_evidence_verify.py)."""
 import base64
 import logging
 import os
+import subprocess
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, config
 
@@ -43,6 +45,8 @@ DEFAULT_DAYS = 7  # a pack is kept this many days (ir.config_parameter wecom_arc
 SYNC_LIMIT = 2000  # exports up to this many messages are built at once, larger ones by the job
 MAX_MESSAGES = 200_000  # the most messages one pack holds
 CHUNK = 2000  # messages read at a time
+EVIDENCE_LOCK = 0x7765_6570  # "weep": first key of a pack's build lock (second: its id)
+PDF_PART = 2500  # at least this many messages per wkhtmltopdf process
 CASE_AROUND = 50  # a case's pack: its message and this many before and after it in its chat
 INLINE_IMAGE = 2 * 1024 * 1024  # pictures up to this size are shown in the PDF
 _IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"}
@@ -376,36 +380,52 @@ class WecomEvidencePack(models.Model):
             cursor = [rows[-1]["msgtime"], rows[-1]["seq"]]
 
     # -- building -------------------------------------------------------------------------------
-    def _build_now(self):
-        """Build this pack in the current transaction (the request's or the job's)."""
+    def _build_now(self, commit=False):
+        """Build this pack: in the current transaction (a request's), or, ``commit`` (the
+        job's), committing its state and progress as it goes so the form shows them. A
+        session advisory lock keeps it to one builder; a pack left building by a killed job
+        is failed by the next run (:meth:`_recover`)."""
         self.ensure_one()
-        self.env.cr.execute(
-            "SELECT state FROM wecom_evidence_pack WHERE id = %s FOR UPDATE NOWAIT", [self.id]
-        )
-        if self.env.cr.fetchone()[0] != "queued":
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [EVIDENCE_LOCK, self.id])
+        if not cr.fetchone()[0]:
             return
-        pack_sudo = self.sudo()
-        pack_sudo.write({"state": "running", "progress": 0, "error": False})
-        started = time.perf_counter()
         try:
-            with self.env.cr.savepoint():
-                self._build(started)
-        except Exception as exc:  # the pack says why it failed
-            _logger.exception("evidence pack %s failed", self.name)
-            pack_sudo.write({"state": "failed", "error": str(exc) or repr(exc), "progress": 0})
+            cr.execute("SELECT state FROM wecom_evidence_pack WHERE id = %s", [self.id])
+            if cr.fetchone()[0] != "queued":
+                return
+            pack_sudo = self.sudo()
+            pack_sudo.write({"state": "running", "progress": 0, "error": False})
+            self._commit(commit)
+            started = time.perf_counter()
+            commit = commit and not config["test_enable"]
+            try:
+                if commit:  # commits as it goes: no savepoint outlives them
+                    self.with_context(wecom_evidence_commit=True)._build(started)
+                else:
+                    with cr.savepoint():
+                        self._build(started)
+            except Exception as exc:  # the pack says why it failed
+                _logger.exception("evidence pack %s failed", self.name)
+                if commit:
+                    cr.rollback()
+                    self.env.invalidate_all()
+                pack_sudo.write({"state": "failed", "error": str(exc) or repr(exc), "progress": 0})
+            self._commit(commit)
+        finally:
+            cr.execute("SELECT pg_advisory_unlock(%s, %s)", [EVIDENCE_LOCK, self.id])
+
+    def _commit(self, commit):
+        if commit and not config["test_enable"]:
+            self.env.flush_all()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _progress(self, percent):
         percent = int(percent)
         if percent == self.progress:
             return
         self.sudo().progress = percent
-        if config["test_enable"]:
-            return
-        # seen by the form at once, whatever becomes of this transaction
-        with self.env.registry.cursor() as cr:
-            cr.execute(
-                "UPDATE wecom_evidence_pack SET progress = %s WHERE id = %s", [percent, self.id]
-            )
+        self._commit(self.env.context.get("wecom_evidence_commit"))
 
     def _build(self, started):
         self.env.flush_all()
@@ -424,7 +444,7 @@ class WecomEvidencePack(models.Model):
         exported_at = lib.local_time(now, tz)
         watermark = f"{user.name} {exported_at[:16]} {self.name}"
         footer = self.env._(
-            "Exported by %(name)s (%(login)s) at %(time)s · %(pack)s · %(scope)s",
+            "Exported by %(name)s (%(login)s) at %(time)s | %(pack)s | %(scope)s",
             name=user.name,
             login=user.login,
             time=exported_at,
@@ -485,10 +505,22 @@ class WecomEvidencePack(models.Model):
             )
             writer.add_bytes("messages.xlsx", sheet_bytes, kind="sheet")
             self._progress(65)
+            read_at = time.perf_counter()
             pdf = self._pdf(shown, tz=tz, exported_at=exported_at, corp=corp)
             self._progress(90)
+            pdf_at = time.perf_counter()
             pdf = lib.stamp_pdf(pdf, footer=footer, watermark=watermark)
             writer.add_bytes("messages.pdf", pdf, kind="pdf")
+            _logger.info(
+                "evidence pack %s: %s messages and %s files read and packed in %.1f s, "
+                "PDF in %.1f s, stamped in %.1f s",
+                self.name,
+                len(listed),
+                media_count,
+                read_at - started,
+                pdf_at - read_at,
+                time.perf_counter() - pdf_at,
+            )
             manifest = {
                 "pack": {"name": self.name, "id": self.id, "database": self.env.cr.dbname},
                 "corp": {"corpid": corp.corpid or "", "name": corp.name or ""},
@@ -505,7 +537,12 @@ class WecomEvidencePack(models.Model):
                 "message_bodies": "included" if originals else "withheld",
                 "hash": "sha256 of each file; of each message, the sha256 of its decrypted "
                 "JSON as stored, in canonical form (keys sorted, no whitespace, UTF-8): "
-                "messages.jsonl holds that form, one message a line",
+                + (
+                    "messages.jsonl holds that form, one message a line"
+                    if originals
+                    else "withheld from this masked export (the exporter may not see "
+                    "originals): checked against the archive"
+                ),
                 "messages": listed,
             }
             digest = writer.close(manifest)
@@ -642,29 +679,68 @@ class WecomEvidencePack(models.Model):
         }
 
     def _pdf(self, shown, *, tz, exported_at, corp):
-        """The thread's PDF (Odoo's report engine: QWeb, then wkhtmltopdf)."""
+        """The thread's PDF (Odoo's report engine: QWeb, then wkhtmltopdf), as a list of
+        PDFs: a large thread is cut in parts printed side by side, one wkhtmltopdf per CPU."""
         report = self.env.ref("wecom_archive.action_report_evidence_pack")
-        html = self.env["ir.qweb"]._render(
-            "wecom_archive.evidence_pdf",
-            {
-                "pack": self,
-                "messages": shown,
-                "tz": tz,
-                "exported_at": exported_at,
-                "corp": corp,
-                "scope_text": self._scope_text(),
-                "requester": self.requester_id,
-                "doctype": Markup("<!DOCTYPE html>"),
-            },
-        )
-        return self.env["ir.actions.report"]._run_wkhtmltopdf(
-            [str(html)], report_ref=report.report_name
-        )
+        values = {
+            "pack": self,
+            "tz": tz,
+            "exported_at": exported_at,
+            "corp": corp,
+            "scope_text": self._scope_text(),
+            "count": len(shown),
+            "requester": self.requester_id,
+            "doctype": Markup("<!DOCTYPE html>"),
+        }
+        size = max(PDF_PART, -(-len(shown) // (os.cpu_count() or 1)))
+        parts = [shown[at : at + size] for at in range(0, len(shown), size)] or [[]]
+        htmls = [
+            str(
+                self.env["ir.qweb"]._render(
+                    "wecom_archive.evidence_pdf", dict(values, messages=part, cover=not n)
+                )
+            )
+            for n, part in enumerate(parts)
+        ]
+        Report = self.env["ir.actions.report"]
+        if len(htmls) == 1:
+            return [Report._run_wkhtmltopdf(htmls, report_ref=report.report_name)]
+        args = Report._build_wkhtmltopdf_args(report.get_paperformat(), False)
+        with tempfile.TemporaryDirectory(prefix="wecom_evidence_pdf_") as tmp:
+            running = []
+            for n, html in enumerate(htmls):
+                source, out = os.path.join(tmp, f"{n}.html"), os.path.join(tmp, f"{n}.pdf")
+                with open(source, "w", encoding="utf-8") as handle:
+                    handle.write(html)
+                command = [_get_wkhtmltopdf_bin(), *args, source, out]
+                running.append(
+                    (
+                        subprocess.Popen(
+                            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+                        ),
+                        out,
+                    )
+                )
+            pdfs = []
+            for process, out in running:
+                _stdout, err = process.communicate()
+                if process.returncode not in (0, 1):
+                    raise UserError(
+                        self.env._(
+                            "Wkhtmltopdf failed (error code: %(code)s): %(error)s",
+                            code=process.returncode,
+                            error=err[-1000:].decode(errors="replace"),
+                        )
+                    )
+                with open(out, "rb") as handle:
+                    pdfs.append(handle.read())
+        return pdfs
 
     # -- the job ----------------------------------------------------------------------------
     @api.model
     def _cron_build(self):
         """Build the queued packs, one at a time, each as its requester; expire old ones."""
+        self._recover()
         self._expire()
         self.env.cr.execute("SELECT id FROM wecom_evidence_pack WHERE state = 'queued' ORDER BY id")
         ids = [row[0] for row in self.env.cr.fetchall()]
@@ -676,10 +752,26 @@ class WecomEvidencePack(models.Model):
             as_requester = pack.with_user(pack.requester_id).with_company(pack.company_id)
             as_requester.with_context(
                 allowed_company_ids=pack.requester_id.company_ids.ids
-            )._build_now()
-            if not config["test_enable"]:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            )._build_now(commit=True)
             Cron._notify_progress(done=done + 1, remaining=len(ids) - done - 1)
+
+    @api.model
+    def _recover(self):
+        """Fail the packs left building by a job that was killed (nobody holds their lock)."""
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute("SELECT id FROM wecom_evidence_pack WHERE state = 'running'")
+        for (pack_id,) in cr.fetchall():
+            cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [EVIDENCE_LOCK, pack_id])
+            if cr.fetchone()[0]:
+                self.sudo().browse(pack_id).write(
+                    {
+                        "state": "failed",
+                        "progress": 0,
+                        "error": self.env._("Interrupted while being built: request it again."),
+                    }
+                )
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", [EVIDENCE_LOCK, pack_id])
 
     @api.model
     def _expire(self):

@@ -9,6 +9,8 @@ import zipfile
 from datetime import timedelta
 from unittest.mock import patch
 
+from PyPDF2 import PdfReader
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -242,11 +244,31 @@ class TestEvidence(WecomCase):
 
         with (
             patch.object(Report, "_run_wkhtmltopdf", capture),
-            patch.object(wecom_evidence_pack.lib, "stamp_pdf", lambda pdf, **kw: pdf),
+            patch.object(wecom_evidence_pack.lib, "stamp_pdf", lambda pdfs, **kw: pdfs[0]),
         ):
             pack.action_build()
         self.assertEqual(pack.state, "done", pack.error)
         return seen["html"]
+
+    def test_large_thread_printed_in_parts(self):
+        """A thread cut in parts, each printed by its own wkhtmltopdf, joined and stamped:
+        one PDF, the cover once, every page numbered."""
+        with (
+            patch.object(wecom_evidence_pack, "PDF_PART", 8),
+            patch.object(wecom_evidence_pack.os, "cpu_count", lambda: 3),
+        ):
+            pack = self.request(self.super, conversation_id=self.chat_a.id)
+        self.assertEqual(pack.state, "done", pack.error)
+        with zipfile.ZipFile(io.BytesIO(self.zip_of(pack))) as archive:
+            pdf = archive.read("messages.pdf")
+        reader = PdfReader(io.BytesIO(pdf))
+        self.assertGreaterEqual(len(reader.pages), 3)
+        total = len(reader.pages)
+        for number, page in enumerate(reader.pages, start=1):  # the stamp's page numbers
+            streams = b"".join(part.get_object().get_data() for part in page["/Contents"])
+            self.assertIn(f"({number} / {total}) Tj".encode(), streams)
+        pack.with_user(self.super).action_verify()
+        self.assertEqual(pack.verify_state, "ok", pack.verify_report)
 
     def test_every_card_kind_has_its_template(self):
         for kind in cards.KINDS:
@@ -366,6 +388,12 @@ class TestEvidence(WecomCase):
         self.env["wecom.evidence.pack"]._cron_build()
         self.assertEqual(pack.state, "expired")
         self.assertFalse(attachment.exists())
+        # a pack left building by a job that was killed: failed by the next run
+        stuck = self.request(self.scoped, conversation_id=self.chat_c.id)
+        stuck.sudo().write({"state": "running", "progress": 40})
+        self.env["wecom.evidence.pack"]._cron_build()
+        self.assertEqual(stuck.state, "failed")
+        self.assertTrue(stuck.error)
 
     def test_message_hash_is_the_stored_one(self):
         message = self.msg["a0"]
