@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 from lxml import etree
 
 from odoo import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .common import WecomCase, key_pair
@@ -60,7 +60,7 @@ CORPUS = [
 
 
 @tagged("post_install", "-at_install")
-class TestWeeklyReport(WecomCase):
+class TestWeeklyReport(WecomCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -241,10 +241,26 @@ class TestWeeklyReport(WecomCase):
             self.env["wecom.weekly.report"].get_view(view_type="search")["arch"]
         )
         [last_week] = arch.xpath("//filter[@name='last_week']")
-        domain = safe_eval(
-            last_week.get("domain"),
-            {"context_today": lambda: date(2026, 1, 14), "relativedelta": relativedelta},
+        [this_week] = arch.xpath("//filter[@name='this_week']")
+        for today in (date(2026, 1, 12), date(2026, 1, 14), date(2026, 1, 18)):  # W03
+            with self.subTest(today=today):
+                names = {"context_today": lambda t=today: t, "relativedelta": relativedelta}
+                found = self.env["wecom.weekly.report"].search(
+                    safe_eval(last_week.get("domain"), names)
+                )
+                self.assertEqual(set(found.mapped("week")), {"2026-W02"})
+                self.assertEqual(found.member_id, self.a | self.b)
+                found = self.env["wecom.weekly.report"].search(
+                    safe_eval(this_week.get("domain"), names)
+                )
+                self.assertEqual(found.mapped("week"), ["2026-W03"])
+
+    def test_screen(self):
+        """The menu's list in the browser: opened on last week (its filter's domain is
+        evaluated by the web client too: these weeks of 2026 are not the browser's), then
+        every week, a row per employee and week."""
+        self.start_tour(
+            "/odoo/action-wecom_archive.wecom_weekly_report_action",
+            "wecom_archive_weekly_report",
+            login="admin",
         )
-        found = self.env["wecom.weekly.report"].search(domain)
-        self.assertEqual(set(found.mapped("week")), {"2026-W02"})
-        self.assertEqual(found.member_id, self.a | self.b)
