@@ -80,7 +80,7 @@ class WecomEvidencePack(models.Model):
     search_params = fields.Json(readonly=True, help="The search's filters.")
     violation_id = fields.Many2one("wecom.violation", "Violation Case", index="btree_not_null")
     subject = fields.Char(
-        "Exported",
+        "Export Scope",
         compute="_compute_subject",
         compute_sudo=True,
         help="The chat (and date range), the case or the search exported.",

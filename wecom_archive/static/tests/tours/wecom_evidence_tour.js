@@ -66,7 +66,8 @@ registry.category("web_tour.tours").add("wecom_archive_evidence", {
             run: "click",
         },
         {
-            trigger: ".o_form_view .o_field_widget[name=verify_state]:contains('Intact'), .o_form_view .o_field_widget[name=verify_state]:contains('完好')",
+            content: "verified intact",
+            trigger: ".o_form_view .o_wecom_evidence_intact",
         },
     ],
 });
