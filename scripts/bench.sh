@@ -42,6 +42,8 @@ fresh_db_bench "search across all chats" bench_search.py \
     WECOM_BENCH_SEARCH_MESSAGES "${BENCH_SEARCH_MESSAGES:-1000000}"
 fresh_db_bench "the chat viewer's reads" bench_viewer.py \
     WECOM_BENCH_VIEWER_MESSAGES "${BENCH_VIEWER_MESSAGES:-1000000}"
+fresh_db_bench "the reply-timeout job" bench_timeouts.py \
+    WECOM_BENCH_TIMEOUT_MESSAGES "${BENCH_TIMEOUT_MESSAGES:-1000000}"
 fresh_db_bench "an evidence pack of one chat with its media" bench_evidence.py \
     WECOM_BENCH_EVIDENCE_MESSAGES "${BENCH_EVIDENCE_MESSAGES:-10000}"
 echo "==> keyword matching: ${BENCH_KEYWORD_MESSAGES:-100000} messages, ${BENCH_WORDS:-10000} words"

@@ -40,6 +40,7 @@ from . import (
     wecom_integrity,
     wecom_legal_hold,
     wecom_masking,
+    wecom_reply_wait,
     wecom_retention,
     wecom_stat_follow,
     wecom_stat_violation,

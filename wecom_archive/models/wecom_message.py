@@ -463,6 +463,7 @@ class WecomMessage(models.Model):
         )
         self._record_consents(corp, [m for _id, m, _link in stored if m.consent])
         self.env["wecom.stat.chat.day"]._upkeep(corp, stored)
+        self.env["wecom.reply.wait"]._upkeep(corp, stored)
 
     def _store_parts(self, corp, stored):
         """The media inside mixed messages and chat records, to download like a message's."""

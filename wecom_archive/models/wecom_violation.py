@@ -65,6 +65,8 @@ _CASE_COLUMNS = (
     "offsets",
     "member_id",
     "contact_id",
+    "department_id",  # else the employee's main department
+    "answered_at",  # a reply timeout's (models/wecom_reply_wait.py)
 )
 
 
@@ -406,8 +408,10 @@ class WecomViolation(models.Model):
             [
                 ("wecom_alerted", "=", False),
                 "|",
+                "|",
                 ("rule_id.notify_leaders", "=", True),
                 ("rule_id.notify_member_ids", "!=", False),
+                ("rule_id.notify_employee", "=", True),
             ],
             order="id",
             limit=limit,
@@ -574,7 +578,7 @@ class WecomViolation(models.Model):
         self.env.cr.execute(
             f"""UPDATE wecom_violation v SET department_id = {MAIN_DEPARTMENT}
                   FROM wecom_member m
-                 WHERE v.id = ANY(%s) AND m.id = v.member_id""",
+                 WHERE v.id = ANY(%s) AND m.id = v.member_id AND v.department_id IS NULL""",
             [new_ids],
         )
         return new_ids

@@ -17,6 +17,7 @@ from . import (
     test_secrets,
     test_stats,
     test_sync,
+    test_timeouts,
     test_tours,
     test_translations,
     test_viewer,

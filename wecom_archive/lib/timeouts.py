@@ -1,0 +1,96 @@
+"""Reply timeouts (超时未回复): which customer messages are waiting for an answer, and when a
+wait has lasted too long. Plain Python, shared by the pipeline's upkeep (folding a batch's
+messages into each watched chat's open wait), the rebuild (folding messages read back from
+the archive) and the detection job (deciding deadlines in working time, lib.stats).
+
+A *wait* opens at a customer message when none is open — unless the message is one of the
+rule's words that need no reply (好的, 谢谢, 👍 …) — and closes at the next message of an
+in-scope member: in a 1:1 chat the employee, in a group any member the rule applies to.
+"""
+
+import unicodedata
+from datetime import timedelta
+
+from .normalize import id_kind
+from .stats import day_bounds, local_day, working_seconds
+
+# What a customer may write without waiting for an answer (editable per rule).
+DEFAULT_NO_REPLY_WORDS = (
+    "好的,好,好滴,谢谢,谢谢你,感谢,多谢,收到,嗯,嗯嗯,哦,知道了,明白,了解,OK,👍,[强],[OK]"
+)
+
+# Unicode categories a no-reply word is compared without: punctuation, separators,
+# control characters and emoji modifiers (好的！ is 好的, 👍🏻 is 👍).
+_IGNORED = ("P", "Z", "C")
+
+
+def normalize_word(text):
+    """A message or word as no-reply words are compared: without punctuation and blanks,
+    case-folded."""
+    return "".join(
+        ch
+        for ch in (text or "").casefold()
+        if unicodedata.category(ch)[0] not in _IGNORED and unicodedata.category(ch) != "Sk"
+    )
+
+
+def no_reply_words(text):
+    """The set of normalised words of a rule's list (commas, '，', '、' or new lines)."""
+    for separator in ("，", "、", "\n", ";", "；"):
+        text = (text or "").replace(separator, ",")
+    return frozenset(word for word in map(normalize_word, text.split(",")) if word)
+
+
+def needs_reply(text, words):
+    """Whether a customer message opens a wait: anything but a no-reply word (a message
+    without text — a picture, a voice — needs an answer)."""
+    return not text or normalize_word(text) not in words
+
+
+def fold(state, messages, answerers, words):
+    """Fold messages — (time, id, sender, text), in (time, id) order, coming after every
+    message folded before — into a chat's wait ``state``: (since, message id) of the first
+    unanswered customer message, or None. ``answerers``: the userids whose message answers;
+    ``words``: the normalised no-reply words. Returns (state, answers): answers are the
+    waits closed, as (since, message id, answered at, answer id)."""
+    answers = []
+    for when, message_id, sender, text in messages:
+        if sender in answerers:
+            if state is not None:
+                answers.append((*state, when, message_id))
+                state = None
+        elif state is None and id_kind(sender) == "external" and needs_reply(text, words):
+            state = (when, message_id)
+    return state, answers
+
+
+def waited_seconds(since, until, schedule):
+    """lib.stats.working_seconds for any span: the first and last days counted by it, the
+    whole days between by the schedule's daily hours (a wait of months costs no more than a
+    wait of minutes: the job decides thousands of them)."""
+    if until - since < timedelta(days=2):
+        return working_seconds(since, until, schedule)
+    first, last = local_day(since, schedule.tz), local_day(until, schedule.tz)
+    if (last - first).days < 3:
+        return working_seconds(since, until, schedule)
+    head = working_seconds(since, day_bounds(first, schedule.tz)[1], schedule)
+    tail = working_seconds(day_bounds(last, schedule.tz)[0], until, schedule)
+    between = (last - first).days - 1  # whole days, first + 1 .. last - 1
+    weeks, rest = divmod(between, 7)
+    days = weeks * len(schedule.weekdays) + sum(
+        (first + timedelta(days=1 + k)).weekday() in schedule.weekdays for k in range(rest)
+    )
+    daily = max(schedule.end - schedule.start, 0.0) * 3600
+    return head + days * daily + tail
+
+
+def waited_minutes(since, until, schedule):
+    """Whole working minutes between a customer message and ``until`` (its answer, or the
+    archive's high-water mark): nights, weekends and hours off do not count."""
+    return int(waited_seconds(since, until, schedule) // 60)
+
+
+def is_due(since, cutoff, minutes, schedule):
+    """Whether a wait open since ``since`` has lasted ``minutes`` working minutes by
+    ``cutoff`` — the moment up to which the archive is known to be complete."""
+    return waited_seconds(since, cutoff, schedule) >= minutes * 60

@@ -1,0 +1,627 @@
+"""Reply timeouts (超时未回复): the open waits of the chats a timeout rule watches, kept by
+the pipeline in each batch's transaction, and the job that turns the waits past their
+deadline into cases (wecom.violation of kind 'timeout')."""
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..lib.normalize import conversation_key
+from ..lib.stats import NOT_COUNTED_TYPES, counted
+from ..lib.timeouts import (
+    DEFAULT_NO_REPLY_WORDS,
+    fold,
+    is_due,
+    no_reply_words,
+    waited_minutes,
+    waited_seconds,
+)
+from .wecom_corp import PULL_LOCK
+from .wecom_message import _ms_to_datetime
+from .wecom_violation import MAIN_DEPARTMENT
+
+_logger = logging.getLogger(__name__)
+
+# The archive is complete up to its latest message less this: messages of different chats
+# reach it slightly out of time order.
+LATE_MARGIN = timedelta(minutes=2)
+# A wait older than this is given up (its case, if any, stays); a rule created or changed
+# finds the waits open in the messages of this last period.
+WINDOW = timedelta(days=30)
+REBUILD_WINDOW = timedelta(days=7)
+# The chat kinds a timeout rule may watch, and the rule's field that switches each on.
+WATCHED_KINDS = {"external": "watch_external", "group": "watch_group"}
+# The rule fields whose change makes the rule's open waits be found again.
+REBUILD_FIELDS = frozenset(
+    {
+        "rule_type",
+        "active",
+        "company_id",
+        "department_ids",
+        "member_ids",
+        "watch_external",
+        "watch_group",
+        "no_reply_words",
+    }
+)
+
+
+class WecomKeywordRule(models.Model):
+    _inherit = "wecom.keyword.rule"
+
+    timeout_value = fields.Integer(
+        "Reply Within",
+        default=30,
+        help="A customer message not answered within this much working time is a timeout.",
+    )
+    timeout_unit = fields.Selection(
+        [("minutes", "Minutes"), ("hours", "Hours")], "Unit", default="minutes"
+    )
+    timeout_minutes = fields.Integer(compute="_compute_timeout_minutes", store=True)
+    no_reply_words = fields.Text(
+        "Words Needing No Reply",
+        default=DEFAULT_NO_REPLY_WORDS,
+        help="A customer message that is only one of these words (punctuation aside) does "
+        "not wait for an answer. Separated by commas.",
+    )
+    notify_employee = fields.Boolean(
+        "Alert the Employee in WeCom",
+        help="The employee who left the customer waiting gets an application message too.",
+    )
+
+    @api.depends("timeout_value", "timeout_unit")
+    def _compute_timeout_minutes(self):
+        for rule in self:
+            factor = 60 if rule.timeout_unit == "hours" else 1
+            rule.timeout_minutes = (rule.timeout_value or 0) * factor
+
+    @api.constrains("rule_type", "timeout_value")
+    def _check_timeout(self):
+        for rule in self.filtered(lambda rule: rule.rule_type == "timeout"):
+            if rule.timeout_value <= 0:
+                raise ValidationError(self.env._("A reply timeout must be longer than zero."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env["wecom.reply.wait"]._rebuild(rules.filtered(lambda r: r.rule_type == "timeout"))
+        return rules
+
+    def write(self, vals):
+        was_timeout = self.filtered(lambda rule: rule.rule_type == "timeout")
+        result = super().write(vals)
+        if REBUILD_FIELDS & set(vals):
+            changed = was_timeout | self.filtered(lambda rule: rule.rule_type == "timeout")
+            self.env["wecom.reply.wait"]._rebuild(changed)
+        return result
+
+
+class WecomViolation(models.Model):
+    _inherit = "wecom.violation"
+
+    waited_minutes = fields.Integer(
+        "Waited (min)",
+        compute="_compute_waited_minutes",
+        help="Working minutes the customer waited: until the answer, or so far (up to the "
+        "archive's latest message).",
+    )
+    answered_at = fields.Datetime(
+        "Answered At", readonly=True, help="When an employee answered; empty: still waiting."
+    )
+
+    @api.depends("kind", "msgtime", "answered_at")
+    def _compute_waited_minutes(self):
+        """In working time, from the customer's message (the case's) to its answer, or to
+        the moment the archive is complete up to (still waiting): computed when read, so
+        that nothing rewrites the cases still waiting at each run of the job."""
+        cutoffs = {}
+        for case in self:
+            if case.kind != "timeout" or not case.msgtime:
+                case.waited_minutes = 0
+                continue
+            corp = case.corp_id
+            until = case.answered_at
+            if not until:
+                if corp.id not in cutoffs:
+                    cutoffs[corp.id] = self.env["wecom.reply.wait"]._cutoff(corp)
+                until = cutoffs[corp.id]
+            if not until:
+                case.waited_minutes = 0
+                continue
+            case.waited_minutes = waited_minutes(case.msgtime, until, corp._stat_schedule())
+
+    def _wecom_recipient_map(self):
+        """The rule's recipients, and the employee when the rule asks for it."""
+        recipients = super()._wecom_recipient_map()
+        if not self:
+            return recipients
+        self.env.cr.execute(
+            """SELECT m.userid, array_agg(v.id ORDER BY v.id)
+                 FROM wecom_violation v
+                 JOIN wecom_keyword_rule r ON r.id = v.rule_id AND r.notify_employee
+                 JOIN wecom_member m ON m.id = v.member_id AND m.active
+                WHERE v.id = ANY(%s)
+                GROUP BY m.userid""",
+            [list(self.ids)],
+        )
+        for userid, ids in self.env.cr.fetchall():
+            recipients[userid] = sorted(set(recipients.get(userid, [])) | set(ids))
+        return recipients
+
+    def _wecom_alert_text(self, hits):
+        if not hits or set(hits.mapped("kind")) != {"timeout"}:
+            return super()._wecom_alert_text(hits)
+        env = self._wecom_env()
+        lines = [
+            env._(
+                "[Conversation Archive] %(count)s customers waited too long for an answer:",
+                count=len(hits),
+            )
+        ]
+        for hit in hits[:5]:
+            who = hit.member_id.name or hit.member_id.userid or ""
+            lines.append(
+                env._(
+                    "· %(member)s · %(minutes)s min: %(text)s",
+                    member=who,
+                    minutes=hit.waited_minutes,
+                    text=(hit.content or "")[:40],
+                )
+            )
+        if len(hits) > 5:
+            lines.append(env._("… and %(more)s more.", more=len(hits) - 5))
+        return "\n".join(lines)
+
+
+class WecomReplyWait(models.Model):
+    """The wait of one chat under one timeout rule: its first customer message not answered
+    yet by a member the rule applies to (none: nobody waits), and the chat's last message
+    folded, which tells a late message from the next one. Written with SQL by the pipeline
+    (_upkeep), the rebuild and the job; read by the job only."""
+
+    _name = "wecom.reply.wait"
+    _description = "Customer Waiting for an Answer"
+    _log_access = False
+
+    rule_id = fields.Many2one("wecom.keyword.rule", required=True, ondelete="cascade")
+    conversation_id = fields.Many2one("wecom.conversation", required=True, ondelete="cascade")
+    corp_id = fields.Many2one("wecom.corp", required=True, ondelete="cascade")
+    since = fields.Datetime(help="The time of the first customer message not answered.")
+    message_id = fields.Many2one("wecom.message", ondelete="set null")
+    last_msgtime = fields.Datetime()
+    last_message_id = fields.Integer()
+    recorded = fields.Boolean(help="The wait is a timeout case already.")
+
+    _sql_constraints = [
+        ("rule_chat_uniq", "unique(rule_id, conversation_id)", "One wait per rule and chat."),
+    ]
+
+    def init(self):
+        # Rewritten at every batch that touches the chat: room on the page for the new row
+        # version (a HOT update, no index entry to add).
+        self.env.cr.execute("ALTER TABLE wecom_reply_wait SET (fillfactor = 70)")
+        # the job reads the open waits of a rule, oldest first
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS wecom_reply_wait_open_idx
+                   ON wecom_reply_wait (rule_id, since) WHERE since IS NOT NULL"""
+        )
+
+    # -- what a rule watches -------------------------------------------------------------------
+    @api.model
+    def _watches(self, corp, rules=None):
+        """[(rule, minutes, words, kinds, scope member ids or None)] of the corp's active
+        timeout rules (or of ``rules``)."""
+        if rules is None:
+            rules = (
+                self.env["wecom.keyword.rule"]
+                .sudo()
+                .search([("company_id", "=", corp.company_id.id), ("rule_type", "=", "timeout")])
+            )
+        watches = []
+        for rule in rules.sudo().filtered("active"):
+            kinds = {kind for kind, field in WATCHED_KINDS.items() if rule[field]}
+            scope = rule._scope_members()
+            if kinds and rule.timeout_minutes > 0:
+                watches.append(
+                    (
+                        rule,
+                        rule.timeout_minutes,
+                        no_reply_words(rule.no_reply_words),
+                        kinds,
+                        None if scope is None else set(scope.ids),
+                    )
+                )
+        return watches
+
+    def _chat_members(self, chat_ids):
+        """{chat: {member id: userid}} of the archived members of chats."""
+        self.env.cr.execute(
+            """SELECT r.wecom_conversation_id, m.id, m.userid
+                 FROM wecom_conversation_member_rel r
+                 JOIN wecom_member m ON m.id = r.wecom_member_id
+                WHERE r.wecom_conversation_id = ANY(%s)""",
+            [list(chat_ids)],
+        )
+        members = defaultdict(dict)
+        for chat_id, member_id, userid in self.env.cr.fetchall():
+            members[chat_id][member_id] = userid
+        return members
+
+    @staticmethod
+    def _in_scope(members, scope):
+        """{member id: userid} of a chat's members a rule applies to."""
+        if scope is None:
+            return members
+        return {member_id: userid for member_id, userid in members.items() if member_id in scope}
+
+    # -- the pipeline's upkeep -----------------------------------------------------------------
+    @api.model
+    def _upkeep(self, corp, stored):
+        """Fold newly stored messages — (message id, lib Message, link) triples — into the
+        waits of the chats the corp's timeout rules watch, in the batch's transaction.
+        A chat whose new messages all come after its last folded one continues from its
+        stored wait; any other (a late batch, a message processed again) is folded again
+        from the archive, from its last answer before the earliest new message."""
+        watches = self._watches(corp)
+        if not watches:
+            return
+        by_chat, kinds = defaultdict(list), {}
+        for message_id, message, (chat_id, _members, _departments) in stored:
+            when = _ms_to_datetime(message.msgtime)
+            if not chat_id or not when or not counted(message.action, message.msgtype):
+                continue
+            kind = conversation_key(message.roomid, message.sender, message.tolist)[0]
+            if kind in WATCHED_KINDS:
+                kinds[chat_id] = kind
+                by_chat[chat_id].append((when, message_id, message.sender, message.text or ""))
+        if not by_chat:
+            return
+        members = self._chat_members(by_chat)
+        pairs = {}
+        for rule, _minutes, _words, rule_kinds, scope in watches:
+            for chat_id in by_chat:
+                answerers = self._in_scope(members.get(chat_id, {}), scope)
+                if kinds[chat_id] in rule_kinds and answerers:
+                    pairs[rule.id, chat_id] = frozenset(answerers.values())
+        if not pairs:
+            return
+        words = {rule.id: rule_words for rule, _m, rule_words, _k, _s in watches}
+        old = self._read_waits(list(pairs))
+        rows, answers, late = [], [], []
+        for (rule_id, chat_id), answerers in pairs.items():
+            messages = sorted(by_chat[chat_id])
+            before = old.get((rule_id, chat_id))
+            if before and messages[0][:2] < before[2:4]:
+                late.append((rule_id, chat_id, answerers, messages[0][:2]))
+                continue
+            state = before[:2] if before and before[0] else None
+            state, closed = fold(state, messages, answerers, words[rule_id])
+            answers += [(rule_id, chat_id, *answer) for answer in closed]
+            recorded = bool(before and state and before[4] and before[1] == state[1])
+            rows.append((rule_id, chat_id, *(state or (None, None)), *messages[-1][:2], recorded))
+        for rule_id, chat_id, answerers, first in late:
+            state, closed, last = self._refold(chat_id, answerers, words[rule_id], first)
+            answers += [(rule_id, chat_id, *answer) for answer in closed]
+            before = old[rule_id, chat_id]
+            recorded = bool(state and before[4] and before[1] == state[1])
+            rows.append((rule_id, chat_id, *(state or (None, None)), *last, recorded))
+        self._write_waits(corp, rows)
+        if answers:
+            self._answered(corp, watches, answers)
+
+    def _answered(self, corp, watches, answers):
+        """The waits that closed — (rule, chat, since, message id, answered at, answer
+        id) — past their deadline are timeouts (recorded here when the job has not
+        recorded them yet: the answer proves the archive reached it); every one answers
+        its case."""
+        schedule = corp._stat_schedule()
+        by_id = {rule.id: (rule, minutes, scope) for rule, minutes, _w, _k, scope in watches}
+        late = []
+        for rule_id, chat_id, since, message_id, at, _answer_id in answers:
+            rule, minutes, scope = by_id[rule_id]
+            if is_due(since, at, minutes, schedule):
+                late.append((rule, scope, chat_id, message_id, at))
+        if late:
+            self._record(corp, late)
+        self._answer(corp, answers, {rule_id: item[1] for rule_id, item in by_id.items()})
+
+    def _read_waits(self, pairs):
+        """{(rule, chat): (since, message id, last time, last id, recorded)}."""
+        self.env.cr.execute(
+            """SELECT w.rule_id, w.conversation_id, w.since, w.message_id, w.last_msgtime,
+                      w.last_message_id, w.recorded
+                 FROM unnest(%s::int[], %s::int[]) AS p(rule_id, chat_id)
+                 JOIN wecom_reply_wait w
+                   ON w.rule_id = p.rule_id AND w.conversation_id = p.chat_id""",
+            [[rule_id for rule_id, _c in pairs], [chat_id for _r, chat_id in pairs]],
+        )
+        return {(row[0], row[1]): tuple(row[2:]) for row in self.env.cr.fetchall()}
+
+    def _read_messages(self, chat_id, after, since=None):
+        """The counted messages of a chat after (time, id) ``after`` — or from ``since`` —
+        as lib.timeouts.fold takes them, in order (the chat's index on time serves it)."""
+        self.env.cr.execute(
+            """SELECT msgtime, id, sender, COALESCE(text, ''), msgtype FROM wecom_message
+                WHERE conversation_id = %s AND msgtime >= %s AND (msgtime, id) > (%s, %s)
+                  AND state = 'done' AND action = 'send'
+                ORDER BY msgtime, id""",
+            [chat_id, since or after[0], *after],
+        )
+        return [row[:4] for row in self.env.cr.fetchall() if row[4] not in NOT_COUNTED_TYPES]
+
+    def _refold(self, chat_id, answerers, words, first):
+        """(state, answers, last (time, id)) of a chat folded again from the archive, from
+        its last answer before (time, id) ``first`` (nobody waited after it), or from
+        WINDOW before ``first`` when it has none."""
+        self.env.cr.execute(
+            """SELECT msgtime, id FROM wecom_message
+                WHERE conversation_id = %s AND sender = ANY(%s) AND (msgtime, id) < (%s, %s)
+                  AND msgtime IS NOT NULL AND state = 'done' AND action = 'send'
+                ORDER BY msgtime DESC, id DESC LIMIT 1""",
+            [chat_id, list(answerers), *first],
+        )
+        answer = self.env.cr.fetchone()
+        if answer:
+            messages = self._read_messages(chat_id, answer)
+        else:
+            messages = self._read_messages(chat_id, (first[0] - WINDOW, 0), first[0] - WINDOW)
+        state, answers = fold(None, messages, answerers, words)
+        return state, answers, messages[-1][:2] if messages else first
+
+    def _write_waits(self, corp, rows):
+        """Upsert waits: rows of (rule, chat, since, message id, last time, last id,
+        recorded)."""
+        if not rows:
+            return
+        columns = list(zip(*rows, strict=True))
+        self.env.cr.execute(
+            """INSERT INTO wecom_reply_wait (rule_id, conversation_id, corp_id, since,
+                      message_id, last_msgtime, last_message_id, recorded)
+               SELECT r, c, %s, s, m, lt, li, rec
+                 FROM unnest(%s::int[], %s::int[], %s::timestamp[], %s::int[],
+                             %s::timestamp[], %s::int[], %s::bool[])
+                      AS t(r, c, s, m, lt, li, rec)
+               ON CONFLICT (rule_id, conversation_id) DO UPDATE
+                  SET since = EXCLUDED.since, message_id = EXCLUDED.message_id,
+                      last_msgtime = EXCLUDED.last_msgtime,
+                      last_message_id = EXCLUDED.last_message_id,
+                      recorded = EXCLUDED.recorded""",
+            [corp.id, *map(list, columns)],
+        )
+        self.invalidate_model()
+
+    def _answer(self, corp, answers, minutes):
+        """The waits that closed — (rule, chat, since, message id, answered at, answer
+        id) — answer their timeout cases. A case whose answer reached the archive only
+        after it was recorded, and came in time, is a false positive (closed as such when
+        nobody has started on it)."""
+        if not answers:
+            return
+        schedule = corp._stat_schedule()
+        columns = list(
+            zip(
+                *(
+                    (rule_id, message_id, at, not is_due(since, at, minutes[rule_id], schedule))
+                    for rule_id, _chat_id, since, message_id, at, _answer_id in answers
+                ),
+                strict=True,
+            )
+        )
+        self.env["wecom.violation"].flush_model()
+        self.env.cr.execute(
+            """UPDATE wecom_violation v
+                  SET answered_at = a.at,
+                      state = CASE WHEN a.in_time AND v.state = 'new'
+                                   THEN 'false_positive' ELSE v.state END,
+                      review_date = CASE WHEN a.in_time AND v.state = 'new'
+                                         THEN now() at time zone 'UTC' ELSE v.review_date END
+                 FROM unnest(%s::int[], %s::int[], %s::timestamp[], %s::bool[])
+                      AS a(rule_id, message_id, at, in_time)
+                WHERE v.message_id = a.message_id AND v.rule_id = a.rule_id
+                  AND v.kind = 'timeout' AND (v.answered_at IS NULL OR v.answered_at > a.at)""",
+            [list(column) for column in columns],
+        )
+        self.env["wecom.violation"].invalidate_model()
+
+    # -- finding the open waits again ----------------------------------------------------------
+    @api.model
+    def _rebuild(self, rules, window=REBUILD_WINDOW):
+        """Find the open waits of ``rules`` again from the archive's messages of the last
+        ``window`` (a rule created, or changed in what it watches): their chats' messages
+        are folded from the window's start. Under each corp's pipeline lock."""
+        Wait = self.sudo()
+        rules = rules.sudo()
+        if not rules:
+            return
+        self.env.flush_all()
+        self.env.cr.execute("DELETE FROM wecom_reply_wait WHERE rule_id = ANY(%s)", [rules.ids])
+        corps = self.env["wecom.corp"].sudo().search([("company_id", "in", rules.company_id.ids)])
+        for corp in corps:
+            watches = Wait._watches(
+                corp, rules.filtered(lambda r, c=corp: r.company_id == c.company_id)
+            )
+            if not watches:
+                continue
+            self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PULL_LOCK, corp.id])
+            self.env.cr.execute(
+                "SELECT max(msgtime) FROM wecom_message WHERE corp_id = %s", [corp.id]
+            )
+            latest = self.env.cr.fetchone()[0]
+            if not latest:
+                continue
+            self.env.cr.execute(
+                """SELECT m.conversation_id, c.kind, m.msgtime, m.id, m.sender,
+                          COALESCE(m.text, ''), m.msgtype
+                     FROM wecom_message m JOIN wecom_conversation c ON c.id = m.conversation_id
+                    WHERE m.corp_id = %s AND m.msgtime >= %s AND c.kind IN ('external', 'group')
+                      AND m.state = 'done' AND m.action = 'send'""",
+                [corp.id, latest - window],
+            )
+            by_chat, kinds = defaultdict(list), {}
+            for chat_id, kind, *message, msgtype in self.env.cr.fetchall():
+                if msgtype not in NOT_COUNTED_TYPES:
+                    kinds[chat_id] = kind
+                    by_chat[chat_id].append(tuple(message))
+            members = Wait._chat_members(by_chat)
+            rows = []
+            for chat_id, messages in by_chat.items():
+                messages.sort()
+                for rule, _minutes, words, rule_kinds, scope in watches:
+                    answerers = Wait._in_scope(members.get(chat_id, {}), scope)
+                    if kinds[chat_id] not in rule_kinds or not answerers:
+                        continue
+                    state, _answers = fold(None, messages, set(answerers.values()), words)
+                    rows.append(
+                        (rule.id, chat_id, *(state or (None, None)), *messages[-1][:2], False)
+                    )
+            Wait._write_waits(corp, rows)
+            self.env.cr.execute(
+                """UPDATE wecom_reply_wait w SET recorded = true
+                     FROM wecom_violation v
+                    WHERE w.rule_id = ANY(%s) AND w.corp_id = %s AND w.since IS NOT NULL
+                      AND v.rule_id = w.rule_id AND v.message_id = w.message_id""",
+                [rules.ids, corp.id],
+            )
+
+    # -- the job -------------------------------------------------------------------------------
+    @api.model
+    def _cutoff(self, corp):
+        """The moment the corp's archive is known to be complete up to: its latest message
+        pulled, less LATE_MARGIN (None: nothing pulled yet)."""
+        self.env.cr.execute("SELECT max(msgtime) FROM wecom_message WHERE corp_id = %s", [corp.id])
+        latest = self.env.cr.fetchone()[0]
+        return latest and latest - LATE_MARGIN
+
+    @api.model
+    def _cron_detect(self):
+        """Record the timeouts of every corp (the cron)."""
+        for corp in self.env["wecom.corp"].search([]):
+            self._detect(corp)
+
+    @api.model
+    def _detect(self, corp):
+        """Record as cases the waits past their rule's deadline — in working time, up to the
+        moment the archive is known to be complete (its latest message, less LATE_MARGIN):
+        a reply still on its way cannot be missed, since the archive has not reached the
+        deadline until it is pulled past it. Then bring the waiting time of the cases still
+        waiting up to that moment. Reads only the open waits. Returns the new case ids."""
+        watches = self._watches(corp)
+        if not watches:
+            return []
+        cr = self.env.cr
+        self.env.flush_all()
+        cutoff = self._cutoff(corp)
+        if not cutoff:
+            return []
+        schedule = corp._stat_schedule()
+        # a recorded wait older than WINDOW is given up (its case stays)
+        cr.execute(
+            "DELETE FROM wecom_reply_wait WHERE corp_id = %s AND since < %s AND recorded",
+            [corp.id, cutoff - WINDOW],
+        )
+        due, wait_ids = [], []  # (rule, scope, chat, message id, None), their waits
+        for rule, minutes, _words, _kinds, scope in watches:
+            # working time never exceeds wall time: the index gives the candidates
+            cr.execute(
+                """SELECT id, conversation_id, since, message_id FROM wecom_reply_wait
+                    WHERE rule_id = %s AND since IS NOT NULL AND since <= %s AND NOT recorded
+                      AND message_id IS NOT NULL""",
+                [rule.id, cutoff - timedelta(minutes=minutes)],
+            )
+            for wait_id, chat_id, since, message_id in cr.fetchall():
+                waited = waited_seconds(since, cutoff, schedule)
+                if waited >= minutes * 60:
+                    due.append((rule, scope, chat_id, message_id, None))
+                    wait_ids.append(wait_id)
+        if not due:
+            return []
+        new_ids = self._record(corp, due)
+        cr.execute("UPDATE wecom_reply_wait SET recorded = true WHERE id = ANY(%s)", [wait_ids])
+        self.invalidate_model()
+        return new_ids
+
+    def _record(self, corp, due):
+        """Record timeouts as cases, set-based (wecom.violation._record_cases). ``due``:
+        (rule, scope, chat, customer message id, answered at or None)."""
+        cr = self.env.cr
+        chat_ids = list({chat_id for _r, _s, chat_id, *_rest in due})
+        members = self._chat_members(chat_ids)
+        cr.execute(
+            """SELECT c.id, c.kind, g.owner_id FROM wecom_conversation c
+                 LEFT JOIN wecom_group g ON g.id = c.group_id WHERE c.id = ANY(%s)""",
+            [chat_ids],
+        )
+        chats = {chat_id: (kind, owner) for chat_id, kind, owner in cr.fetchall()}
+        cr.execute(
+            """SELECT id, sender, receivers, msgtime,
+                      COALESCE(text, '[' || COALESCE(msgtype, '') || ']')
+                 FROM wecom_message WHERE id = ANY(%s)""",
+            [[message_id for _r, _s, _c, message_id, *_rest in due]],
+        )
+        messages = {row[0]: row[1:] for row in cr.fetchall()}
+        cr.execute(
+            """SELECT external_userid, id FROM wecom_contact
+                WHERE corp_id = %s AND external_userid = ANY(%s)""",
+            [corp.id, list({sender for sender, *_rest in messages.values()})],
+        )
+        contacts = dict(cr.fetchall())
+        rows = []
+        for rule, scope, chat_id, message_id, answered_at in due:
+            if message_id not in messages:
+                continue
+            sender, receivers, msgtime, content = messages[message_id]
+            kind, owner = chats[chat_id]
+            in_scope = sorted(self._in_scope(members.get(chat_id, {}), scope))
+            if not in_scope:
+                continue
+            rows.append(
+                {
+                    "name": f"ct{msgtime:%Y%m%d%H%M%S}-{message_id}-{rule.id}",
+                    "company_id": corp.company_id.id,
+                    "corp_id": corp.id,
+                    "message_id": message_id,
+                    "rule_id": rule.id,
+                    "kind": "timeout",
+                    "category": rule.category,
+                    "severity": rule.severity,
+                    "sender": sender,
+                    "sender_role": "customer",
+                    "receivers": receivers,
+                    "msgtime": msgtime,
+                    "chat_kind": kind,
+                    "content": content,
+                    # the employee: a group's owner if the rule applies to them
+                    "member_id": owner if owner in in_scope else in_scope[0],
+                    "contact_id": contacts.get(sender),  # the customer who waited
+                    "answered_at": answered_at,
+                    "member_ids": in_scope,
+                }
+            )
+        if not rows:
+            return []
+        cr.execute(
+            f"SELECT m.id, {MAIN_DEPARTMENT} FROM wecom_member m WHERE m.id = ANY(%s)",
+            [list({row["member_id"] for row in rows})],
+        )
+        departments = dict(cr.fetchall())
+        for row in rows:
+            row["department_id"] = departments.get(row["member_id"])
+        new_ids = self.env["wecom.violation"]._record_cases(rows)
+        if new_ids:
+            # counted on their chat's day, as the statistics' rebuild counts every case
+            cr.execute(
+                """UPDATE wecom_stat_chat_day d SET violation_count = d.violation_count + v.n
+                     FROM (SELECT m.conversation_id,
+                                  ((m.msgtime AT TIME ZONE 'UTC') AT TIME ZONE %s)::date AS day,
+                                  count(*) AS n
+                             FROM wecom_violation v JOIN wecom_message m ON m.id = v.message_id
+                            WHERE v.id = ANY(%s) GROUP BY 1, 2) v
+                    WHERE d.conversation_id = v.conversation_id AND d.day = v.day""",
+                [corp._stat_tz(), new_ids],
+            )
+            self.env["wecom.stat.chat.day"].invalidate_model(["violation_count"])
+        self.env["wecom.violation"].invalidate_model()
+        return new_ids
