@@ -461,8 +461,10 @@ class TestEvidenceTour(WecomCase, HttpCase):
     def test_export_and_download(self):
         self.start_tour("/odoo/chat-records", "wecom_archive_evidence", login="admin")
         admin = self.env.ref("base.user_admin")
-        pack = self.env["wecom.evidence.pack"].search([("requester_id", "=", admin.id)])
-        self.assertEqual(len(pack), 1)
+        packs = self.env["wecom.evidence.pack"].search([("requester_id", "=", admin.id)])
+        self.assertEqual(packs.mapped("scope"), ["chat", "search"])  # newest first
+        self.assertEqual(packs[1].message_count, 1)  # 证据消息 1 (not 10: there are 10)
+        pack = packs[0]
         self.assertEqual((pack.state, pack.message_count, pack.reason), ("done", 10, "合规调查"))
         self.assertEqual(pack.verify_state, "ok")
         downloads = self.env["wecom.access.log"].search(

@@ -356,6 +356,26 @@ export class ChatViewer extends Component {
         }
     }
 
+    /** 导出证据包 of the search's results (its keyword and filters, read on the server). */
+    async exportSearchEvidence() {
+        const action = await this.orm.call(
+            "wecom.evidence.pack",
+            "request_search",
+            [this.state.query.trim()],
+            {
+                filters: {
+                    member_id: this.state.filterMember ? this.state.memberId : false,
+                    ...(this.state.filterPartner ? this.partnerFilter : {}),
+                    date_from: this.state.dateFrom || false,
+                    date_to: this.state.dateTo || false,
+                    msgtype: this.state.msgtype || false,
+                    recalled_only: this.state.recalledOnly,
+                },
+            }
+        );
+        this.actionService.doAction(action);
+    }
+
     snippetParts(result) {
         return textParts(result.snippet, result.highlights || []);
     }

@@ -1,10 +1,39 @@
 import { registry } from "@web/core/registry";
 
-// 导出证据包: a chat opened in the viewer → the export dialog → the pack, built → its ZIP
-// downloaded (fetched as the browser would, then with the button).
+// 导出证据包: a search's results exported, back to the viewer; a chat opened → the export
+// dialog → the pack, built → its ZIP downloaded (fetched as the browser would) → verified.
 registry.category("web_tour.tours").add("wecom_archive_evidence", {
     url: "/odoo/chat-records",
     steps: () => [
+        {
+            content: "search across all chats",
+            trigger: ".o_wecom_search_input",
+            run: "edit 证据消息 1",
+        },
+        {
+            trigger: ".o_wecom_search_button",
+            run: "click",
+        },
+        {
+            trigger: ".o_wecom_result",
+        },
+        {
+            content: "export the search's results",
+            trigger: ".o_wecom_evidence_export_search",
+            run: "click",
+        },
+        {
+            trigger:
+                ".o_form_view .o_statusbar_status [data-value='done'].o_arrow_button_current",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name=subject]:contains('证据消息 1')",
+        },
+        {
+            content: "back to the chat viewer",
+            trigger: ".o_breadcrumb .breadcrumb-item a",
+            run: "click",
+        },
         {
             content: "pick an employee",
             trigger: ".o_wecom_employee:contains('王明乐')",
