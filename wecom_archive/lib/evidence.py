@@ -241,7 +241,7 @@ def stamp_pdf(pdf, *, footer, watermark):
     sheet.restoreState()
     sheet.setFillColorRGB(0.35, 0.35, 0.35)
     sheet.setFont(_FONT, 7.5)
-    sheet.drawString(28, 16, footer)
+    sheet.drawString(28, 16, footer.replace("\u2194", "-"))  # ↔ is not in the CID font
     sheet.showPage()
     sheet.save()
     stamp = PdfReader(io.BytesIO(drawn.getvalue())).pages[0]
