@@ -356,7 +356,8 @@ class TestEvidence(WecomCase):
         # a scoped admin (客服: 白雪) exports the chat 白雪 is in, not 艾伦's with 许先生
         with self.assertRaises(AccessError):
             Pack.with_user(self.scoped).create({"scope": "chat", "conversation_id": self.chat_a.id})
-        pack = self.request(self.scoped, conversation_id=self.chat_c.id)
+        action = Pack.with_user(self.scoped).request_chat(self.chat_c.id)
+        pack = Pack.browse(action["res_id"])
         self.assertEqual([m["msgid"] for m in self.manifest(pack)["messages"]], ["c1", "c2"])
         self.assertEqual(pack.access_log_id.user_id, self.scoped)
         # a search's pack holds only what the scoped admin may read
