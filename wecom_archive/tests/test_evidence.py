@@ -472,3 +472,23 @@ class TestEvidenceTour(WecomCase, HttpCase):
             [("user_id", "=", admin.id), ("action", "=", "export"), ("detail", "ilike", "EP")]
         )
         self.assertTrue(any("下载" in d.detail or "Downloaded" in d.detail for d in downloads))
+
+    def test_download_is_the_requesters_only(self):
+        admin = self.env.ref("base.user_admin")
+        chat = self.env["wecom.message"].search([("msgid", "=", "t0")]).conversation_id
+        action = self.env["wecom.evidence.pack"].with_user(admin).request_chat(chat.id)
+        url = f"/wecom_archive/evidence/{action['res_id']}/download"
+        new_test_user(
+            self.env,
+            login="ev_other",
+            password="ev_other_pw",
+            groups="base.group_user,base.group_allow_export,wecom_archive.group_wecom_manager",
+        )
+        self.authenticate("ev_other", "ev_other_pw")
+        self.assertEqual(self.url_open(url).status_code, 404)
+        self.authenticate("admin", "admin")
+        response = self.url_open(url)
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.content.startswith(b"PK"))
+        pack = self.env["wecom.evidence.pack"].browse(action["res_id"])
+        self.assertEqual(verify_lib.hashlib.sha256(response.content).hexdigest(), pack.zip_sha256)
