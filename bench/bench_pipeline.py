@@ -10,7 +10,9 @@ Measured in the same process on the same machine:
 - peak memory (max RSS) of the Odoo process before and after the pull, and of the largest
   decryption worker process;
 - the share of the pull's wall time spent scanning for sensitive words, with 100 rules of
-  100 words each (10,000 words) watching every chat;
+  100 words each (10,000 words), 100 rules of built-in detectors (each of the six, alone and
+  in combinations, links with allowed domains) and 100 sensitive-behaviour rules (every
+  behaviour, amounts, sizes and types) watching every chat, the behaviours' part apart;
 - the share spent keeping the daily statistics (the chats' and members' days, and the
   violations counted on them) in each batch's transaction.
 """
@@ -97,6 +99,57 @@ env["wecom.keyword.rule"].create(
         for i in range(100)
     ]
 )
+# 100 rules of built-in detectors and 100 sensitive-behaviour rules, of every kind, each for
+# its own team: the company's members (as the directory sync makes them) are shared out
+# between the rules of a kind, so one event hits one rule of its kind, as in a company whose
+# teams have rules of their own.
+with open(os.path.join(corpus, "source", "company.json"), encoding="utf-8") as handle:
+    users = json.load(handle)["users"]
+members = env["wecom.member"].create(
+    [{"corp_id": corp.id, "userid": user["userid"], "name": user["name"]} for user in users]
+)
+detectors = env["wecom.detector"].search([])
+codes = detectors.mapped("code")
+combos = [[code] for code in codes] + [codes, [c for c in codes if c != "url"]]
+Rule = env["wecom.keyword.rule"]
+behaviors = [code for code, _label in Rule._fields["behavior"].selection]
+
+
+def team(index, kinds):
+    """The members of the rule ``index`` among the rules of ``kinds`` kinds."""
+    share = len(range(index % kinds, 100, kinds))
+    return [(6, 0, members[index // kinds :: share].ids)]
+
+
+Rule.create(
+    [
+        {
+            "name": f"bench detectors {i}",
+            "category": "联系方式外泄",
+            "detector_ids": [
+                (6, 0, detectors.filtered(lambda d, i=i: d.code in combos[i % len(combos)]).ids)
+            ],
+            "allowed_domains": "example.com, weixin.qq.com",
+            "member_ids": team(i, len(combos)),
+        }
+        for i in range(100)
+    ]
+)
+Rule.create(
+    [
+        {
+            "name": f"bench behaviour {i}",
+            "category": "敏感行为",
+            "rule_type": "behavior",
+            "behavior": behaviors[i % len(behaviors)],
+            "behavior_min_amount": (i % 3) * 5,
+            "behavior_max_file_mb": 1 if i % 2 else 0,
+            "behavior_file_exts": "zip, exe" if i % 4 == 1 else False,
+            "member_ids": team(i, len(behaviors)),
+        }
+        for i in range(100)
+    ]
+)
 env.cr.commit()
 Violation = env.registry["wecom.violation"]
 untimed_scan = Violation._scan
@@ -112,6 +165,19 @@ def timed_scan(self, *args, **kwargs):
 
 
 Violation._scan = timed_scan
+untimed_behaviors = Violation._scan_behaviors
+behavior_seconds = [0.0]
+
+
+def timed_behaviors(self, *args, **kwargs):
+    started = time.perf_counter()
+    try:
+        return untimed_behaviors(self, *args, **kwargs)
+    finally:
+        behavior_seconds[0] += time.perf_counter() - started
+
+
+Violation._scan_behaviors = timed_behaviors
 
 # The statistics' upkeep inside the pipeline: the batch's chats' and members' days, and the
 # violations counted on them (that part runs inside _scan, so it is in scan_seconds too).
@@ -150,10 +216,13 @@ result = {
     "peak_rss_mb_after_pull": round(rss_after, 1),
     "peak_rss_mb_decrypt_worker": round(worker_rss_mb[0], 1),
     "violations": env["wecom.violation"].search_count([]),
+    "behavior_cases": env["wecom.violation"].search_count([("kind", "=", "behavior")]),
     "scan_seconds": round(scan_seconds[0], 2),
     "scan_share_of_pull": round(scan_seconds[0] / elapsed, 3),
+    "behavior_scan_seconds": round(behavior_seconds[0], 2),
     "stats_seconds": round(stats_seconds[0], 2),
     "stats_share_of_pull": round(stats_seconds[0] / elapsed, 3),
 }
 print("BENCH " + json.dumps(result))
 print(f"BENCH stats upkeep share: {100 * stats_seconds[0] / elapsed:.1f} %")
+print(f"BENCH scan share (300 rules of every kind): {100 * scan_seconds[0] / elapsed:.1f} %")

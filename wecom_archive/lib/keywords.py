@@ -99,18 +99,21 @@ class Matcher:
         unknown = {code for rule in rules for code in rule.detectors} - DETECTORS.keys()
         if unknown:
             raise ValueError(f"unknown detectors: {', '.join(sorted(unknown))}")
-        self._detecting = [rule for rule in rules if rule.detectors]
-
-    def _detect(self, text, rule, found):
-        """The rule's detector hits in ``text`` (lib.detectors.detect of the detectors whose
-        prefilter passes); ``found`` caches them per detectors and allowed domains."""
-        codes = tuple(code for code in rule.detectors if _PREFILTERS[code].search(text))
-        if not codes:
-            return ()
-        key = (codes, rule.allowed_domains if "url" in codes else ())
-        if key not in found:
-            found[key] = detectors.detect(text, codes, key[1])
-        return found[key]
+        # rules grouped by what they detect: a group costs one prefilter pass per message,
+        # and its rules are looked at only when something was found
+        groups = {}
+        for rule in rules:
+            if rule.detectors:
+                key = (rule.detectors, rule.allowed_domains if "url" in rule.detectors else ())
+                groups.setdefault(key, []).append(rule.id)
+        self._detecting = list(groups.items())
+        self._prefilters = {
+            code: _PREFILTERS[code] for (codes, _domains) in groups for code in codes
+        }
+        # one search tells whether any of them could pass (most chat lines: none)
+        self._any_prefilter = re.compile(
+            "|".join(prefilter.pattern for prefilter in self._prefilters.values()) or "(?!)"
+        )
 
     def scan(
         self, text, *, sender_side, chat_kind, member_ids=frozenset(), department_ids=frozenset()
@@ -149,16 +152,36 @@ class Matcher:
                 if match.group(0) not in hit.words:
                     hit.words.append(match.group(0))
                 hit.offsets.append(match.span())
-        found = {}
-        for rule in self._detecting:
-            if not applies(rule.id):
-                continue
-            for detected in self._detect(text, rule, found):
-                hit = hits.setdefault(rule.id, Hit(rule.id))
-                label = DETECTORS[detected.code][0]
-                if label not in hit.words:
-                    hit.words.append(label)
-                hit.offsets.append((detected.start, detected.end))
+        if self._detecting:
+            self._scan_detectors(text, hits, applies)
         for hit in hits.values():
             hit.offsets.sort()
         return [hits[rule_id] for rule_id in sorted(hits)]
+
+    def _scan_detectors(self, text, hits, applies):
+        """Add the detector hits of the applicable rules to ``hits``: lib.detectors.detect of
+        the detectors whose prefilter passes, once per group of rules."""
+        if not self._any_prefilter.search(text):
+            return
+        passed = {code for code, prefilter in self._prefilters.items() if prefilter.search(text)}
+        if not passed:
+            return
+        found = {}
+        for (codes, domains), rule_ids in self._detecting:
+            codes = tuple(code for code in codes if code in passed)
+            if not codes:
+                continue
+            key = (codes, domains if "url" in codes else ())
+            if key not in found:
+                found[key] = detectors.detect(text, codes, key[1])
+            if not found[key]:
+                continue
+            for rule_id in rule_ids:
+                if not applies(rule_id):
+                    continue
+                hit = hits.setdefault(rule_id, Hit(rule_id))
+                for detected in found[key]:
+                    label = DETECTORS[detected.code][0]
+                    if label not in hit.words:
+                        hit.words.append(label)
+                    hit.offsets.append((detected.start, detected.end))

@@ -122,11 +122,7 @@ class WecomViolation(models.Model):
         kind, and the customer's record from ``customer`` (an external userid)."""
         if not rows:
             return []
-        Rule = self.env["wecom.keyword.rule"].sudo().with_context(active_test=False)
-        info = {
-            rule.id: (rule.category, rule.severity)
-            for rule in Rule.browse(sorted({row["rule_id"] for row in rows}))
-        }
+        info = self.env["wecom.keyword.rule"]._rule_info(corp.company_id.id)
         externals = sorted({row.get("customer") or "" for row in rows} - {""})
         contacts = {}
         if externals:

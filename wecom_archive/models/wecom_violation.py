@@ -484,10 +484,7 @@ class WecomViolation(models.Model):
             return 0
         rows = []
         company_id, corp_id = corp.company_id.id, corp.id
-        rule_info = {
-            rule.id: (rule.category, rule.severity)
-            for rule in self.env["wecom.keyword.rule"].browse(sorted(wanted))
-        }
+        rule_info = self.env["wecom.keyword.rule"]._rule_info(corp.company_id.id)
         for message_id, message, (chat_id, member_ids, department_ids) in stored:
             if not message.text or not chat_id:
                 continue
