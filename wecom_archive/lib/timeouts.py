@@ -16,22 +16,41 @@ from .stats import day_bounds, local_day, working_seconds
 
 # What a customer may write without waiting for an answer (editable per rule).
 DEFAULT_NO_REPLY_WORDS = (
-    "好的,好,好滴,谢谢,谢谢你,感谢,多谢,收到,嗯,嗯嗯,哦,知道了,明白,了解,OK,👍,[强],[OK]"
+    "好的,好,好滴,好嘞,谢谢,谢谢你,感谢,多谢,收到,嗯,嗯嗯,哦,知道了,明白,了解,太好了,不客气,"
+    "辛苦了,OK,👍,[强],[OK],[微笑],[握手],[抱拳]"
 )
 
-# Unicode categories a no-reply word is compared without: punctuation, separators,
-# control characters and emoji modifiers (好的！ is 好的, 👍🏻 is 👍).
-_IGNORED = ("P", "Z", "C")
+# Unicode categories a no-reply word is compared without: punctuation, separators and
+# control characters (好的！ is 好的), and emoji modifiers and variation selectors (👍🏻 is 👍).
+_SEPARATORS = ("P", "Z", "C")
+_MODIFIERS = ("Sk", "Mn")
+
+
+def _ignored(ch):
+    category = unicodedata.category(ch)
+    return category[0] in _SEPARATORS or category in _MODIFIERS
 
 
 def normalize_word(text):
     """A message or word as no-reply words are compared: without punctuation and blanks,
     case-folded."""
-    return "".join(
-        ch
-        for ch in (text or "").casefold()
-        if unicodedata.category(ch)[0] not in _IGNORED and unicodedata.category(ch) != "Sk"
-    )
+    return "".join(ch for ch in (text or "").casefold() if not _ignored(ch))
+
+
+def _segments(text):
+    """The parts of a message between punctuation and blanks, as normalize_word has them."""
+    parts, part = [], []
+    for ch in (text or "").casefold():
+        category = unicodedata.category(ch)
+        if category[0] in _SEPARATORS:
+            if part:
+                parts.append("".join(part))
+            part = []
+        elif category not in _MODIFIERS:
+            part.append(ch)
+    if part:
+        parts.append("".join(part))
+    return parts
 
 
 def no_reply_words(text):
@@ -42,9 +61,15 @@ def no_reply_words(text):
 
 
 def needs_reply(text, words):
-    """Whether a customer message opens a wait: anything but a no-reply word (a message
-    without text — a picture, a voice — needs an answer)."""
-    return not text or normalize_word(text) not in words
+    """Whether a customer message opens a wait: anything but no-reply words — one, or
+    several between punctuation (好的，谢谢！) — while a message without text (a picture, a
+    voice) needs an answer."""
+    if not text:
+        return True
+    if normalize_word(text) in words:
+        return False
+    segments = _segments(text)
+    return not segments or not all(segment in words for segment in segments)
 
 
 def fold(state, messages, answerers, words):

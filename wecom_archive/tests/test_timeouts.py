@@ -8,7 +8,7 @@ case was recorded, a rule's scope changed; and a Chromium tour of a case."""
 import json
 from datetime import date, datetime, timedelta
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import WecomCase, key_pair, use_zh_cn
 
@@ -235,6 +235,18 @@ class TestTimeouts(TimeoutCorpus):
             [self.rule.id],
         )
         self.assertEqual([row[0] for row in self.env.cr.fetchall()], ["C3", "H3"])
+
+        # an archive admin whose scope is Bob reads the timeouts Bob is in (G4: a member
+        # of the group the rule applies to), waiting times included
+        admin = new_test_user(
+            self.env, "timeout_admin", groups="wecom_archive.group_wecom_archive_admin"
+        )
+        admin.wecom_scope_member_ids = self.bob
+        seen = self.Violation.with_user(admin).search([("kind", "=", "timeout")])
+        self.assertEqual(
+            {case.message_id.msgid: case.waited_minutes for case in seen},
+            {"G4": 50, "E1": 85, "C3": 58},
+        )
 
         # a scope that takes Carol in finds her chat's open wait again from the archive
         self.rule.member_ids = self.bob | self.carol

@@ -34,7 +34,11 @@ def test_no_reply_words_compare_without_punctuation_blanks_and_case():
     assert not needs_reply("谢谢！", WORDS)
     assert not needs_reply("[强]", WORDS)
     assert not needs_reply("ok", WORDS)
+    assert not needs_reply("好的，谢谢！", WORDS)  # several of them
+    assert not needs_reply("不客气[微笑]", WORDS)
+    assert not needs_reply("👍️", WORDS)  # with a variation selector
     assert needs_reply("好的，那什么时候发货？", WORDS)
+    assert needs_reply("太好了，多少钱", WORDS)
     assert needs_reply("", WORDS)  # a picture, a voice: an answer is due
 
 
