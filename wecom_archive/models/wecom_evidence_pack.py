@@ -554,7 +554,8 @@ class WecomEvidencePack(models.Model):
                 writer.abort()
             os.unlink(lines_path)
             os.unlink(path)
-        days = int(
+        corp = corp or self.conversation_id.corp_id or self.violation_id.corp_id
+        days = corp.sudo().evidence_days or int(
             self.env["ir.config_parameter"]
             .sudo()
             .get_param("wecom_archive.evidence_days", DEFAULT_DAYS)
@@ -851,6 +852,20 @@ def _sheet_row(number, item, row):
         row["seq"],
         row["msgid"],
         item["sha256"],
+    ]
+
+
+class WecomCorp(models.Model):
+    _inherit = "wecom.corp"
+
+    evidence_days = fields.Integer(
+        "Keep Evidence Packs (days)",
+        help="An evidence pack's ZIP is deleted this many days after it was built. 0: the "
+        "system setting wecom_archive.evidence_days (7 days when unset).",
+    )
+
+    _sql_constraints = [
+        ("evidence_days_positive", "check(evidence_days >= 0)", "Days cannot be negative."),
     ]
 
 

@@ -172,6 +172,9 @@ class TestEvidence(WecomCase):
         self.assertEqual(pack.zip_sha256, verify_lib.hashlib.sha256(data).hexdigest())
         self.assertEqual(pack.tz, "Asia/Shanghai")
         self.assertTrue(pack.expires_on > fields.Datetime.now() + timedelta(days=6))
+        self.corp.evidence_days = 2  # the corp's setting before the system's
+        short = self.request(self.super, conversation_id=self.chat_c.id)
+        self.assertTrue(short.expires_on < fields.Datetime.now() + timedelta(days=2, minutes=1))
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
             manifest = json.loads(archive.read("manifest.json"))
