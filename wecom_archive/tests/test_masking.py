@@ -135,6 +135,16 @@ class TestMasking(WecomCase):
         self.assertEqual(log.member_ids, self.member)
         # unmasking one message leaves the others and the next page masked
         self.assert_masked(self.viewer(self.right).thread(self.chat.id))
+        # the right does not widen the scope: out of it, nothing is shown nor logged
+        scoped = new_test_user(
+            self.env,
+            login="mask_scoped_right",
+            groups="base.group_user,wecom_archive.group_wecom_archive_admin,"
+            "wecom_archive.group_wecom_sensitive_view",
+        )
+        with self.assertRaises(AccessError):
+            self.viewer(scoped).unmask(self.msg["m2"].id)
+        self.assertEqual(Log.search_count([("action", "=", "unmask")]), 1)
 
     # -- search across chats ------------------------------------------------------------------
     def test_search_snippets(self):
