@@ -1,5 +1,5 @@
 """巡检周报: each employee's week against hand counts of a small corpus fed through the real
-pipeline (statistics kept by it, cases recorded by it and by hand for a timeout), weeks in
+pipeline (statistics kept by it, cases recorded by it and by the reply-timeout job), weeks in
 the corp's time zone, false positives left out, zero timeouts, the violations per rule, a
 scoped archive admin's rows and the Excel export's rows."""
 
@@ -77,7 +77,13 @@ class TestWeeklyReport(WecomCase, HttpCase):
             {"name": "私加微信", "category": "私下联系", "words_input": "微信"}
         )
         cls.timeout_rule = Rule.create(
-            {"name": "回复超时", "category": "服务质量", "rule_type": "timeout"}
+            {
+                "name": "回复超时",
+                "category": "服务质量",
+                "rule_type": "timeout",
+                "timeout_value": 30,
+                "timeout_unit": "minutes",
+            }
         )
         Department = cls.env["wecom.department"]
         root = Department.create({"corp_id": cls.corp.id, "department_id": 1, "name": "周报总部"})
@@ -96,32 +102,8 @@ class TestWeeklyReport(WecomCase, HttpCase):
         }
         Violation = cls.env["wecom.violation"]
         Violation.search([("message_id", "=", cls.msg["r1"].id)]).action_false_positive()
-        # a reply timeout, as the timeout job records it (its case kind is 'timeout')
-        waiting = cls.msg["ay1"]
-        Violation._record_cases(
-            [
-                {
-                    "name": f"timeout-{waiting.id}",
-                    "company_id": cls.corp.company_id.id,
-                    "corp_id": cls.corp.id,
-                    "message_id": waiting.id,
-                    "rule_id": cls.timeout_rule.id,
-                    "kind": "timeout",
-                    "category": "服务质量",
-                    "severity": "medium",
-                    "sender": Y,
-                    "sender_role": "customer",
-                    "receivers": AILUN,
-                    "msgtime": waiting.msgtime + timedelta(minutes=30),
-                    "chat_kind": "external",
-                    "content": waiting.text,
-                    "words_hit": "",
-                    "offsets": "[]",
-                    "member_id": cls.a.id,
-                    "member_ids": cls.a.ids,
-                }
-            ]
-        )
+        # the reply-timeout job: 请问 (Wednesday 09:00) is never answered, a timeout of 艾伦's
+        cls.env["wecom.reply.wait"]._detect(cls.corp)
         cls.scoped = new_test_user(
             cls.env,
             login="week_scoped",
