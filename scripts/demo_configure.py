@@ -1,6 +1,8 @@
 # Run inside `odoo shell` by scripts/demo.sh: wire the demo corp to the fake SDK.
 # `env` is the environment odoo shell provides.
+import json
 import os
+import urllib.request
 
 demo = os.environ["WECOM_DEMO_DIR"]
 corp = env.ref("wecom_archive.wecom_corp_demo")
@@ -31,6 +33,33 @@ if errors:
 print(
     f"directory synced: {corp.member_count} members, {corp.contact_count} customers, "
     f"{corp.group_count} group chats"
+)
+# 敏感行为: an employee deletes a customer (WeCom stops listing the relation: the next sync
+# notices) and a customer deletes an employee (WeCom's callback, through its real handler).
+gone, dropped = env["wecom.contact.follow"].search(
+    [("corp_id", "=", corp.id), ("state", "=", "current")], order="id", limit=2
+)
+request = urllib.request.Request(
+    os.environ["WECOM_DEMO_API_URL"].removesuffix("/cgi-bin") + "/_fake/delete_follow",
+    data=json.dumps(
+        {"external_userid": gone.contact_id.external_userid, "userid": gone.member_id.userid}
+    ).encode(),
+    headers={"Content-Type": "application/json"},
+)
+urllib.request.urlopen(request, timeout=10).close()
+corp._handle_callback(
+    {
+        "Event": "change_external_contact",
+        "ChangeType": "del_follow_user",
+        "UserID": dropped.member_id.userid,
+        "ExternalUserID": dropped.contact_id.external_userid,
+    }
+)
+corp._sync(full=True)
+env.cr.commit()
+print(
+    f"{gone.member_id.name} deleted {gone.contact_id.name}; {dropped.contact_id.name} deleted "
+    f"{dropped.member_id.name}"
 )
 # The HR bridge (wecom_archive_hr, installed with hr): every archived member gets an employee.
 members = env["wecom.member"].search([("corp_id", "=", corp.id), ("archive_status", "!=", "none")])
