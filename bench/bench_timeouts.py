@@ -6,18 +6,21 @@ a timeout rule over everyone (30 working minutes, customer chats and groups, no 
 need no reply), its open waits written from the whole archive by the rule's rebuild (what the
 pipeline's upkeep would have left), vacuumed.
 
-Timed: the job's first run (every open wait past its deadline becomes a case), and a steady
-run (nothing new: the cases still waiting brought up to date). Beside it, in the same run, a
+Timed: the job's first run (every open wait past its deadline becomes a case) and a steady
+run (nothing new: only the waits not recorded yet are read); beside it, in the same run, a
 naive pass over every chat: the first customer message after each customer chat's last
-member message read from the message table, then the same deadline check; its answer is
-checked against the job's. Run inside `odoo shell`, in the repository's root.
+member message read from the message table, then the same deadline check, its answer checked
+against the job's. Then the pipeline's upkeep of the open waits for a batch of 1,000 new
+messages in 1,000 watched chats (half answers, half customer messages), rolled back. Run
+inside `odoo shell`, in the repository's root.
 """
 
 import os
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bench import loader
+from odoo.addons.wecom_archive.lib.normalize import normalize
 from odoo.addons.wecom_archive.lib.timeouts import is_due
 from odoo.addons.wecom_archive.models.wecom_reply_wait import LATE_MARGIN
 
@@ -126,3 +129,72 @@ print(
 print(f"BENCH timeout job, steady run ({len(again)} new): {steady_s * 1000:.0f} ms")
 same = "same" if job_due == naive_due else f"DIFFERENT ({len(job_due ^ naive_due)} chats)"
 print(f"BENCH timeout job against the naive pass: {same} chats past their deadline")
+
+
+# -- the upkeep in the pipeline: a batch of 1,000 messages continuing watched chats ---------
+cr.execute(
+    """SELECT w.conversation_id, COALESCE(c.roomid, ''), array_agg(m.userid ORDER BY m.id),
+              array_agg(m.id ORDER BY m.id),
+              (SELECT x.sender FROM wecom_message x
+                WHERE x.conversation_id = w.conversation_id AND x.sender LIKE 'wm%%' LIMIT 1)
+         FROM wecom_reply_wait w JOIN wecom_conversation c ON c.id = w.conversation_id
+         JOIN wecom_conversation_member_rel r ON r.wecom_conversation_id = c.id
+         JOIN wecom_member m ON m.id = r.wecom_member_id
+        WHERE w.rule_id = %s
+        GROUP BY w.conversation_id, c.roomid ORDER BY w.conversation_id LIMIT 1000""",
+    [rule.id],
+)
+chats = cr.fetchall()
+cr.execute("SELECT max(msgtime) FROM wecom_message WHERE corp_id = %s", [corp.id])
+latest = cr.fetchone()[0]
+start_ms = int((latest - datetime(1970, 1, 1)).total_seconds() * 1000)
+stored = []
+for n, (chat_id, roomid, userids, members, customer) in enumerate(chats):
+    sender = customer if n % 2 and customer else userids[0]
+    parties = [*userids, *([customer] if customer else [])]
+    message = normalize(
+        {
+            "msgid": f"upkeep{n}",
+            "action": "send",
+            "from": sender,
+            "tolist": [p for p in parties if p != sender],
+            "roomid": roomid,
+            "msgtime": start_ms + (n + 1) * 1000,
+            "msgtype": "text",
+            "text": {"content": "请问什么时候发货" if n % 2 else "您好，已经安排了"},
+        }
+    )
+    stored.append((message, (chat_id, members, [])))
+# the batch's messages stored first, as _store_batch does before the upkeep
+cr.execute(
+    """INSERT INTO wecom_message (corp_id, company_id, seq, msgid, publickey_ver, state, action,
+                                  msgtype, known_type, sender, receivers, roomid, msgtime, text,
+                                  recalled, conversation_id, media_state)
+       SELECT %s, %s, 10000000 + n, 'upkeep' || n, 1, 'done', 'send', 'text', true, s, '',
+              NULLIF(r, ''), t, x, false, c, 'none'
+         FROM unnest(%s::text[], %s::text[], %s::timestamp[], %s::text[], %s::int[])
+              WITH ORDINALITY AS u(s, r, t, x, c, n)
+        ORDER BY n RETURNING id""",
+    [
+        corp.id,
+        corp.company_id.id,
+        [message.sender for message, _link in stored],
+        [message.roomid for message, _link in stored],
+        [datetime(1970, 1, 1) + timedelta(milliseconds=m.msgtime) for m, _link in stored],
+        [message.text for message, _link in stored],
+        [link[0] for _message, link in stored],
+    ],
+)
+stored = [
+    (message_id, message, link)
+    for (message_id,), (message, link) in zip(cr.fetchall(), stored, strict=True)
+]
+env.invalidate_all()
+begin = time.perf_counter()
+Wait._upkeep(corp, stored)
+upkeep_s = time.perf_counter() - begin
+cr.rollback()
+print(
+    f"BENCH timeout upkeep, a batch of {len(stored)} messages in {len(chats)} watched chats: "
+    f"{upkeep_s * 1000:.0f} ms"
+)
