@@ -6,6 +6,8 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -132,6 +134,42 @@ class WecomViolation(models.Model):
                 case.waited_minutes = 0
                 continue
             case.waited_minutes = waited_minutes(case.msgtime, until, corp._stat_schedule())
+
+    @api.model
+    def _cron_alert(self, limit=5000):
+        """The rule's recipients hear of new timeouts as timeouts (who waited, how long),
+        one notification per recipient and run; the other cases as before."""
+        timeouts = self.search(
+            [("alerted", "=", False), ("kind", "=", "timeout")], order="id", limit=limit
+        )
+        by_user = defaultdict(lambda: self.browse())
+        for case in timeouts:
+            for user in case.rule_id.notify_user_ids:
+                by_user[user] |= case
+        for user, cases in by_user.items():
+            lines = Markup("").join(
+                Markup("<li>%s · %s · %s</li>")
+                % (
+                    case.name,
+                    case.member_id.name or case.member_id.userid or "",
+                    self.env._("%(minutes)s min", minutes=case.waited_minutes),
+                )
+                for case in cases[:20]
+            )
+            body = Markup("<p>%s</p><ul>%s</ul>") % (
+                self.env._("%(count)s customers waited too long for an answer.", count=len(cases)),
+                lines,
+            )
+            if len(cases) > 20:
+                more = len(cases) - 20
+                body += Markup("<p>%s</p>") % self.env._("… and %(more)s more.", more=more)
+            self.env["mail.thread"].message_notify(
+                partner_ids=user.partner_id.ids,
+                subject=self.env._("Reply timeouts"),
+                body=body,
+            )
+        timeouts.alerted = True
+        return len(by_user) + super()._cron_alert(limit)
 
     def _wecom_recipient_map(self):
         """The rule's recipients, and the employee when the rule asks for it."""

@@ -279,6 +279,16 @@ class TestTimeouts(TimeoutCorpus):
         text = case._wecom_alert_text(case)
         self.assertIn("艾丽", text)
         self.assertIn("还有个问题", text)
+        # the supervisors' notification names it a timeout: who, how long
+        supervisor = new_test_user(self.env, "timeout_supervisor", groups="base.group_user")
+        self.rule.notify_user_ids = supervisor
+        self.assertEqual(self.Violation._cron_alert(), 1)
+        note = self.env["mail.message"].search([], order="id desc", limit=1)
+        self.assertEqual(note.subject, "Reply timeouts")
+        self.assertIn("1 customers waited too long", note.body)
+        self.assertIn("艾丽 · 50 min", note.body)
+        self.assertTrue(case.alerted)
+        self.assertEqual(self.Violation._cron_alert(), 0, "nobody is told twice")
 
     def test_kinds_and_words_are_the_rules(self):
         # without group chats and with 在吗 needing no reply: C3 and G4 are no timeouts
