@@ -1,6 +1,7 @@
 import functools
 
 from odoo import api, models
+from odoo.http import request
 from odoo.osv import expression
 
 
@@ -15,9 +16,19 @@ class WecomArchivedData(models.AbstractModel):
 
     def web_read(self, specification):
         result = super().web_read(specification)
-        if self._access_log_open and len(self) == 1:
+        if self._access_log_open and len(self) == 1 and self._wecom_read_for_itself():
             self.env["wecom.access.log"]._log(self._access_log_open, self)
         return result
+
+    def _wecom_read_for_itself(self):
+        """Whether this web_read opens these records, rather than showing them as the
+        many2one of another model's form (Odoo's web_read reads a many2one's fields through
+        the comodel's web_read, on that form's read-only cursor): only the former is an
+        opening to log."""
+        if self.env.cr.readonly:
+            return False
+        params = (request and request.params) or {}
+        return params.get("model", self._name) == self._name
 
     @api.model
     def web_search_read(self, domain, specification, offset=0, limit=None, order=None, **kw):

@@ -455,6 +455,27 @@ class TestAccessScope(HttpCase):
         page = self.url_open("/odoo").text
         return re.search(r'csrf_token: "([^"]+)"', page).group(1)
 
+    def test_opening_is_logged_once_not_for_a_many2one_shown(self):
+        """A form opened over RPC logs its record; a chat shown as the many2one of another
+        form (a case's chat, a legal hold's chat, read on that form's read-only cursor) is
+        not an opening, and reading it must not fail."""
+        self.authenticate(self.scoped.login, PASSWORD)
+        chat, _message, _attachment, violation = self.chats["ax"]
+        hold = self.env["wecom.legal.hold"].create(
+            {"target_type": "conversation", "conversation_id": chat.id, "reason": "保全"}
+        )
+        Log = self.env["wecom.access.log"]
+        before = Log.search([]).ids
+        shown = {"conversation_id": {"fields": {"display_name": {}}}}
+        for model, record in (("wecom.violation", violation), ("wecom.legal.hold", hold)):
+            answer = self._rpc(model, "web_read", record.ids, shown)
+            self.assertNotIn("error", answer)
+            self.assertEqual(answer["result"][0]["conversation_id"]["id"], chat.id)
+        self._rpc("wecom.conversation", "web_read", chat.ids, {"display_name": {}})
+        logged = Log.search([("id", "not in", before)], order="id")
+        self.assertEqual(logged.mapped("action"), ["view_violation", "open_chat"])
+        self.assertEqual(logged.mapped("user_id"), self.scoped)
+
     def test_media_route_checks_the_message_and_serves_ranges(self):
         self.authenticate(self.scoped.login, PASSWORD)
         _chat, message, attachment, _violation = self.chats["ax"]
