@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools.sql import create_index, drop_index, make_index_name
 
 from ..lib import cards
@@ -700,8 +700,15 @@ class WecomMessage(models.Model):
             self.env.ref("wecom_archive.ir_cron_wecom_media")._trigger()
 
     def action_retry_media(self):
+        """重新下载媒体, a WeCom administrator's button: these messages' media are downloaded
+        again by the next run of the media job. Archived messages are read-only to every
+        user: the pipeline's download fields are reset as superuser, on messages the user
+        may read."""
+        if not self.env.user.has_group("wecom_archive.group_wecom_manager"):
+            raise AccessError(self.env._("Only WeCom administrators download media again."))
+        self.check_access("read")
         pending = self.filtered(lambda m: m.media_state in ("failed", "pending"))
-        pending.with_context(wecom_pipeline=True).write(
+        pending.sudo().with_context(wecom_pipeline=True).write(
             {"media_state": "pending", "media_next_try": False, "media_attempts": 0}
         )
         self.env.ref("wecom_archive.ir_cron_wecom_media")._trigger()

@@ -14,7 +14,7 @@ from unittest.mock import patch
 from psycopg2 import IntegrityError
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import config, mute_logger
 
@@ -389,6 +389,20 @@ class TestPipeline(WecomCase):
         self.assertEqual(by_type["voice"].media_state, "failed")
         self.assertIn("10005", by_type["voice"].media_error)
         self.assertEqual(by_type["video"].media_state, "too_large")
+        # 重新下载媒体: a WeCom administrator's button (they read messages, never write them)
+        voice = by_type["voice"]
+        reader = new_test_user(
+            self.env,
+            "media_reader",
+            groups="base.group_user,wecom_archive.group_wecom_archive_super",
+        )
+        with self.assertRaises(AccessError):
+            voice.with_user(reader).action_retry_media()
+        manager = new_test_user(
+            self.env, "media_manager", groups="base.group_user,wecom_archive.group_wecom_manager"
+        )
+        voice.with_user(manager).action_retry_media()
+        self.assertEqual((voice.media_state, voice.media_attempts), ("pending", 0))
 
     def test_media_without_md5_or_size_cut_short_is_downloaded_again(self):
         # A meeting recording: WeCom sends no md5sum or size. Every other chunk arrives cut
