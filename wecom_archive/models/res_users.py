@@ -8,6 +8,12 @@ ROLES = [
     ("none", "No Access"),
 ]
 SCOPE_FIELDS = ("wecom_scope_department_ids", "wecom_scope_member_ids")
+# Rights given on top of a role (账号权限 sets them too): the user's field, and its group.
+RIGHTS = {
+    "wecom_view_originals": "wecom_archive.group_wecom_sensitive_view",
+    "wecom_may_export": "base.group_allow_export",
+    "wecom_may_purge": "wecom_archive.group_wecom_purge",
+}
 
 
 class ResUsers(models.Model):
@@ -48,6 +54,19 @@ class ResUsers(models.Model):
         help="Unmasks phone numbers, bank cards, ID numbers, e-mail addresses and WeChat IDs "
         "in the chat viewer, one message at a time, each logged; exports them unmasked.",
     )
+    wecom_may_export = fields.Boolean(
+        "May Export",
+        compute="_compute_wecom_role",
+        compute_sudo=True,
+        help="Exports lists and evidence packs of what the user reads (Odoo's export right, "
+        "which is the same for every app).",
+    )
+    wecom_may_purge = fields.Boolean(
+        "May Purge",
+        compute="_compute_wecom_role",
+        compute_sudo=True,
+        help="Previews and runs the retention purge, in the user's scope.",
+    )
 
     @api.depends("wecom_scope_department_ids", "wecom_scope_member_ids")
     def _compute_wecom_scope_all_member_ids(self):
@@ -65,7 +84,8 @@ class ResUsers(models.Model):
                 user.wecom_role = "admin"
             else:
                 user.wecom_role = "none"
-            user.wecom_view_originals = user.has_group("wecom_archive.group_wecom_sensitive_view")
+            for fname, group in RIGHTS.items():
+                user[fname] = user.has_group(group)
 
     def write(self, vals):
         result = super().write(vals)
@@ -89,8 +109,9 @@ class ResUsers(models.Model):
         if self.wecom_role == "admin":
             parts += [d.display_name for d in self.wecom_scope_department_ids]
             parts += [m.display_name for m in self.wecom_scope_member_ids]
-        if self.wecom_view_originals:
-            parts.append(self._fields["wecom_view_originals"]._description_string(self.env))
+        parts += [
+            self._fields[fname]._description_string(self.env) for fname in RIGHTS if self[fname]
+        ]
         return ", ".join(parts)
 
     def action_wecom_change_scope(self):

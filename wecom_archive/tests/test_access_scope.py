@@ -390,6 +390,41 @@ class TestAccessScope(HttpCase):
         with self.assertRaises(UserError):  # a WeCom administrator sees everything
             Wizard.create({"user_id": manager.id, "role": "admin"}).action_apply()
 
+    def test_change_permissions_grants_export_and_purge(self):
+        """修改权限 also gives the rights on top of a role: export (Odoo's export right),
+        purge and 查看敏感信息原文; "no access" takes the archive's rights back and leaves
+        Odoo's export right, which other apps use, as ticked."""
+        manager = new_test_user(
+            self.env,
+            login="rights_manager",
+            groups="base.group_user,wecom_archive.group_wecom_manager",
+        )
+        target = new_test_user(self.env, login="rights_admin", groups="base.group_user")
+        Wizard = self.env["wecom.scope.wizard"].with_user(manager)
+        rights = ("wecom_may_export", "wecom_may_purge", "wecom_view_originals")
+        Wizard.create(
+            {"user_id": target.id, "role": "super", "may_export": True, "may_purge": True}
+        ).action_apply()
+        target.invalidate_recordset()
+        self.assertEqual([target[f] for f in rights], [True, True, False])
+        self.assertTrue(target.has_group("base.group_allow_export"))
+        log = self.env["wecom.access.log"].search([("action", "=", "scope_change")], limit=1)
+        self.assertIn("May Purge", log.detail)
+        context = Wizard._action_open(target)["context"]
+        self.assertEqual(
+            [context[f"default_{name}"] for name in ("may_export", "may_purge", "view_originals")],
+            [True, True, False],
+        )
+        Wizard.create(
+            {"user_id": target.id, "role": "none", "may_export": True, "may_purge": True}
+        ).action_apply()
+        target.invalidate_recordset()
+        self.assertEqual([target[f] for f in rights], [True, False, False])
+        Wizard.create({"user_id": target.id, "role": "admin"}).action_apply()
+        target.invalidate_recordset()
+        self.assertEqual([target[f] for f in rights], [False, False, False])
+        self.assertFalse(target.has_group("base.group_allow_export"))
+
     def test_access_log_is_append_only(self):
         chat = self.chats["ax"][0]
         chat.with_user(self.scoped).web_read({"display_name": {}})

@@ -1,7 +1,14 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..models.res_users import ROLES
+from ..models.res_users import RIGHTS, ROLES
+
+# The wizard's right fields, each the user's field of that right (res_users.RIGHTS).
+WIZARD_RIGHTS = {
+    "view_originals": "wecom_view_originals",
+    "may_export": "wecom_may_export",
+    "may_purge": "wecom_may_purge",
+}
 
 
 class WecomScopeWizard(models.TransientModel):
@@ -25,6 +32,15 @@ class WecomScopeWizard(models.TransientModel):
         help="查看敏感信息原文: unmask a message's personal data in the chat viewer (each time "
         "logged) and export it unmasked. Without it, it is masked (138****5678) everywhere.",
     )
+    may_export = fields.Boolean(
+        "May Export",
+        help="导出: lists exported to Excel and evidence packs, of what the role reads. It is "
+        "Odoo's export right: the same for every app.",
+    )
+    may_purge = fields.Boolean(
+        "May Purge",
+        help="清理: preview and run the retention purge now, within the role's scope.",
+    )
 
     @api.model
     def _action_open(self, user=None):
@@ -35,7 +51,10 @@ class WecomScopeWizard(models.TransientModel):
                 "default_role": user.wecom_role,
                 "default_department_ids": user.sudo().wecom_scope_department_ids.ids,
                 "default_member_ids": user.sudo().wecom_scope_member_ids.ids,
-                "default_view_originals": user.sudo().wecom_view_originals,
+                **{
+                    f"default_{name}": user.sudo()[user_field]
+                    for name, user_field in WIZARD_RIGHTS.items()
+                },
             }
         return {
             "type": "ir.actions.act_window",
@@ -53,7 +72,8 @@ class WecomScopeWizard(models.TransientModel):
             self.role = user_sudo.wecom_role
             self.department_ids = user_sudo.wecom_scope_department_ids
             self.member_ids = user_sudo.wecom_scope_member_ids
-            self.view_originals = user_sudo.wecom_view_originals
+            for name, user_field in WIZARD_RIGHTS.items():
+                self[name] = user_sudo[user_field]
 
     def action_apply(self):
         self.ensure_one()
@@ -78,9 +98,10 @@ class WecomScopeWizard(models.TransientModel):
             "admin": [(3, super_group.id), (4, admin_group.id)],
             "none": [(3, super_group.id), (3, admin_group.id)],
         }[self.role]
-        sensitive = self.env.ref("wecom_archive.group_wecom_sensitive_view")
-        originals = self.view_originals and self.role != "none"
-        groups.append((4 if originals else 3, sensitive.id))
+        for name, user_field in WIZARD_RIGHTS.items():
+            # Odoo's export right serves other apps too: "no access" leaves it as ticked
+            granted = self[name] and (self.role != "none" or name == "may_export")
+            groups.append((4 if granted else 3, self.env.ref(RIGHTS[user_field]).id))
         landing = self.env.ref("wecom_archive.wecom_chat_viewer_action")
         values = {
             "groups_id": groups,
