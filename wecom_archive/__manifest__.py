@@ -45,8 +45,8 @@
         "views/wecom_evidence_views.xml",
         "views/wecom_timeout_views.xml",
         "views/wecom_dashboard_views.xml",
-        "views/wecom_health_views.xml",
         "views/wecom_weekly_report_views.xml",
+        "views/wecom_health_views.xml",
     ],
     "assets": {
         "web.assets_backend": ["wecom_archive/static/src/**/*"],
