@@ -11,6 +11,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..lib import cards
 from ..lib.normalize import conversation_key
 from ..lib.stats import NOT_COUNTED_TYPES, counted
 from ..lib.timeouts import (
@@ -228,7 +229,9 @@ class WecomReplyWait(models.Model):
     conversation_id = fields.Many2one("wecom.conversation", required=True, ondelete="cascade")
     corp_id = fields.Many2one("wecom.corp", required=True, ondelete="cascade")
     since = fields.Datetime(help="The time of the first customer message not answered.")
-    message_id = fields.Many2one("wecom.message", ondelete="set null")
+    # indexed: deleting a message (the retention job) sets it to NULL here, a scan per
+    # message without (it changes with ``since``, indexed too: no HOT update lost)
+    message_id = fields.Many2one("wecom.message", ondelete="set null", index="btree_not_null")
     last_msgtime = fields.Datetime()
     last_message_id = fields.Integer()
     recorded = fields.Boolean(help="The wait is a timeout case already.")
@@ -594,12 +597,15 @@ class WecomReplyWait(models.Model):
         )
         chats = {chat_id: (kind, owner) for chat_id, kind, owner in cr.fetchall()}
         cr.execute(
-            """SELECT id, sender, receivers, msgtime,
-                      COALESCE(text, '[' || COALESCE(msgtype, '') || ']')
+            """SELECT id, sender, receivers, msgtime, text, CASE WHEN text IS NULL THEN body END
                  FROM wecom_message WHERE id = ANY(%s)""",
             [[message_id for _r, _s, _c, message_id, *_rest in due]],
         )
-        messages = {row[0]: row[1:] for row in cr.fetchall()}
+        # a message without text is named as every list names it ([图片], [文件] 报价单.xlsx…)
+        messages = {
+            message_id: (sender, receivers, msgtime, text or cards.snippet(cards.card(body)))
+            for message_id, sender, receivers, msgtime, text, body in cr.fetchall()
+        }
         cr.execute(
             """SELECT external_userid, id FROM wecom_contact
                 WHERE corp_id = %s AND external_userid = ANY(%s)""",

@@ -36,6 +36,12 @@ def msg(name, day, hour, minute, sender, to, text="", room=""):
     }
 
 
+def picture(name, day, hour, minute, sender, to):
+    message = msg(name, day, hour, minute, sender, to)
+    del message["text"]
+    return dict(message, msgtype="image", image={"sdkfileid": name, "md5sum": "", "filesize": 3})
+
+
 # Pulled in this order, one batch per list, the job run after each batch (as the cron runs
 # between pulls).
 BATCHES = [
@@ -75,7 +81,7 @@ BATCHES = [
     [msg("C1", FRI, 17, 50, "wmCust3", [BOB]), msg("C2", NEXT_MON, 9, 15, BOB, ["wmCust3"])],
     [
         msg("C3", NEXT_MON, 10, 0, "wmCust3", [BOB], "在吗？"),
-        msg("H1", NEXT_MON, 10, 5, "wmCust7", [ALICE]),
+        picture("H1", NEXT_MON, 10, 5, "wmCust7", [ALICE]),  # waits as a text does
         msg("H3", NEXT_MON, 10, 30, "wmCust7", [ALICE], "喂？"),
         msg("X1", NEXT_MON, 11, 0, BOB, [CAROL]),  # moves the archive on to 11:00
     ],
@@ -221,6 +227,7 @@ class TestTimeouts(TimeoutCorpus):
         self.assertEqual(group_case.content, "还有个问题")
         self.assertEqual((group_case.sender, group_case.sender_role), ("wmCust5", "customer"))
         self.assertEqual(cases["E1"].member_ids, self.bob)
+        self.assertEqual(cases["H1"].content, "[图片]")  # as every list names a picture
         # the case opens the chat viewer at the customer's message
         action = cases["C3"].action_open_conversation()
         self.assertEqual(action["tag"], "wecom_archive.chat_viewer")
