@@ -91,7 +91,9 @@ class WecomEvidencePack(models.Model):
     error = fields.Text(readonly=True)
     message_count = fields.Integer("Messages", readonly=True)
     media_count = fields.Integer("Media Files", readonly=True)
-    attachment_id = fields.Many2one("ir.attachment", "ZIP", readonly=True, ondelete="set null")
+    attachment_id = fields.Many2one(
+        "ir.attachment", "ZIP", readonly=True, ondelete="set null", index="btree_not_null"
+    )  # indexed: every attachment deleted (the retention's files) looks for its packs
     filename = fields.Char(readonly=True)
     zip_sha256 = fields.Char("Pack SHA-256", readonly=True)
     zip_size = fields.Integer("Size (bytes)", readonly=True)

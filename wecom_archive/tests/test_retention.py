@@ -18,6 +18,7 @@ from odoo.tools import config
 
 from ..lib import integrity as lib
 from ..lib.tests.samples import SAMPLES, T0
+from ..models import wecom_retention
 from ..models.wecom_corp import PULL_LOCK
 from .common import WecomCase, build_test_corpus, fake_sdk_library, key_pair
 
@@ -235,6 +236,66 @@ class TestRetention(WecomCase):
         self.assertEqual(self.corp._verify_integrity(), [])
         self.env.cr.execute("DELETE FROM wecom_message WHERE id = %s", [self.by_msgid["r03"].id])
         self.assertEqual(self.corp._verify_integrity(), [(kept_seq, lib.REMOVED)])
+
+    def test_every_row_naming_a_message_goes_first_by_an_index(self):
+        """The purge deletes (or lets go of) every row of another table naming its messages
+        itself, set-based, as the foreign key would: the key's trigger, fired for each
+        deleted message, then finds nothing. Each referencing column leads an index, or
+        that trigger scans its table for each message (and, for the tables naming the
+        deleted files' attachments, for each file)."""
+        cr = self.env.cr
+        cr.execute(
+            """SELECT c.conrelid::regclass::text, a.attname, c.confdeltype,
+                      EXISTS (SELECT 1 FROM pg_index i
+                               WHERE i.indrelid = c.conrelid AND i.indkey[0] = a.attnum)
+                 FROM pg_constraint c
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+                WHERE c.contype = 'f' AND c.confrelid = %s::regclass""",
+            ["wecom_message"],
+        )
+        keys = cr.fetchall()
+        handled = {
+            ("wecom_violation", "message_id", "set null"),
+            ("wecom_message_media", "message_id", "delete"),
+            *wecom_retention.DEPENDENTS,
+        }
+        actions = {"c": "delete", "n": "set null"}
+        self.assertEqual(
+            {(table, column, actions.get(action, action)) for table, column, action, _ in keys},
+            handled,
+        )
+        self.assertEqual([key[:2] for key in keys if not key[3]], [], "not indexed")
+        cr.execute(
+            """SELECT c.conrelid::regclass::text, a.attname
+                 FROM pg_constraint c
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+                WHERE c.contype = 'f' AND c.confrelid = 'ir_attachment'::regclass
+                  AND c.conrelid::regclass::text LIKE 'wecom%%'
+                  AND NOT EXISTS (SELECT 1 FROM pg_index i
+                                   WHERE i.indrelid = c.conrelid AND i.indkey[0] = a.attnum)"""
+        )
+        self.assertEqual(cr.fetchall(), [], "not indexed")
+        # and what the purge does to them is what the keys would do
+        self.archive()
+        gone = self._gone_ids()
+        chat = self.by_msgid["r01"].conversation_id
+        cr.execute(
+            """INSERT INTO wecom_reply_wait (rule_id, conversation_id, corp_id, message_id)
+               VALUES (%s, %s, %s, %s) RETURNING id""",
+            [self.rule.id, chat.id, self.corp.id, gone[0]],
+        )
+        wait_id = cr.fetchone()[0]
+        cr.execute(
+            "SELECT count(*) FROM wecom_message_member_rel WHERE wecom_message_id = ANY(%s)",
+            [gone],
+        )
+        self.assertTrue(cr.fetchone()[0])
+        self.assertEqual(self.purge().state, "done")
+        for table, column, _action in wecom_retention.DEPENDENTS:
+            cr.execute(f"SELECT count(*) FROM {table} WHERE {column} = ANY(%s)", [gone])
+            self.assertEqual(cr.fetchone()[0], 0, table)
+        cr.execute("SELECT message_id FROM wecom_reply_wait WHERE id = %s", [wait_id])
+        self.assertEqual(cr.fetchone(), (None,), "the wait stays, its message gone")
 
     def _gone_ids(self):
         return [self.by_msgid[msgid].id for msgid in GONE]
