@@ -19,10 +19,10 @@ the hash chain's checkpoint, its head digest once the deleted range is supersede
 4. deletes the rows naming the messages first, set-based (their media parts, member and
    department links; the reply waits let go of them), so that each foreign key's trigger,
    fired once per deleted message, finds nothing left to do by its index; then deletes the
-   messages, keeps their violations (with or without the message text, by the corp's setting, and with the
-   members who may read them), unlinks their attachments (ir.attachment marks the files for
-   Odoo's filestore garbage collection, which the job runs at the end), adds its counts to
-   the purge record, and commits.
+   messages, keeps their violations (with or without the message text, by the corp's
+   setting, and with the members who may read them), unlinks their attachments
+   (ir.attachment marks the files for Odoo's filestore garbage collection, which the job
+   runs at the end), adds its counts to the purge record, and commits.
 
 A run killed at any point leaves whole batches: the next run of the job goes on with the
 same purge record, and deletes nothing twice. Media files past their own limit are deleted
