@@ -28,13 +28,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from bench import loader
 from odoo import sql_db
 from odoo.addons.wecom_archive.lib.integrity import body_hash
 from odoo.addons.wecom_archive.lib.tests.samples import SAMPLES
-from odoo.addons.wecom_archive.tests.common import build_test_corpus, fake_sdk_library, key_pair
+from odoo.addons.wecom_archive.native.corpus.build import build
+from odoo.addons.wecom_archive.native.corpus.keys import new_key_pair
 from odoo.tools import config
 
 messages = int(os.environ.get("WECOM_BENCH_PURGE_MESSAGES", 1_000_000))
@@ -136,21 +138,33 @@ loader.vacuum_analyze(
 
 # -- the corps to pull ----------------------------------------------------------------------
 corpus_root = tempfile.mkdtemp(prefix="wecom_bench_purge_")
-private_pem, _public = key_pair(1)
+private_pem, public_pem = new_key_pair()
+# the fake SDK (scripts/common.sh names it; not tests/common.py: odoo.tests is for tests)
+sdk_library = os.environ.get("WECOM_FAKE_SDK_LIB") or os.path.abspath(
+    os.path.join("build", "libWeWorkFinanceSdk_C.so")
+)
 pull_corps = []
 for corpid in ("wwbenchpullalone", "wwbenchpullpurge"):
-    build_test_corpus(
-        corpus_root,
-        corpid,
-        "bench-secret",
-        [dict(SAMPLES[n % 30], msgid=f"{corpid}-{n}") for n in range(pulled)],
+    source = os.path.join(corpus_root, f"source-{corpid}")
+    os.makedirs(os.path.join(source, "media"))
+    with open(os.path.join(source, "messages.jsonl"), "w", encoding="utf-8") as handle:
+        for n in range(pulled):
+            message = dict(SAMPLES[n % 30], msgid=f"{corpid}-{n}")
+            handle.write(json.dumps(message, ensure_ascii=False) + "\n")
+    build(
+        {1: public_pem},
+        os.path.join(source, "messages.jsonl"),
+        os.path.join(source, "media"),
+        os.path.join(corpus_root, corpid),
+        corpid=corpid,
+        secret="bench-secret",
     )
     pull_corp = env["wecom.corp"].create(
         {
             "name": corpid,
             "corpid": corpid,
             "secret": "bench-secret",
-            "sdk_library_path": fake_sdk_library(),
+            "sdk_library_path": sdk_library,
             "timeout": 5,
         }
     )
@@ -196,31 +210,59 @@ total, seconds = output.split("PULLED ")[1].split()[:2]
 pull_alone_rate = int(total) / float(seconds)
 
 # -- the purge, a pull running -------------------------------------------------------------
+samples, purging = [], threading.Event()
+
+
+def watch_pull(pull_corp):
+    """(time, messages stored) of the pull every 0.2 s while the purge runs."""
+    with sql_db.db_connect(cr.dbname).cursor() as sampler:
+        sampler.connection.autocommit = True
+        while purging.is_set():
+            samples.append((time.perf_counter(), stored(sampler, pull_corp)))
+            time.sleep(0.2)
+
+
 with sql_db.db_connect(cr.dbname).cursor() as watch:
     watch.connection.autocommit = True
     during = pull_process(pull_corps[1])
     while stored(watch, pull_corps[1]) < 2000:  # the pull stores: both overlap
         time.sleep(0.05)
     pull_before, purge_started = stored(watch, pull_corps[1]), time.perf_counter()
+    purging.set()
+    watcher = threading.Thread(target=watch_pull, args=(pull_corps[1],))
+    watcher.start()
     purge = env["wecom.retention.purge"]._run(corp)
-    purge_s = time.perf_counter() - purge_started
-    pull_after = stored(watch, pull_corps[1])
+    purge_ended = time.perf_counter()
+    samples.append((purge_ended, stored(watch, pull_corps[1])))
+    purging.clear()
+    watcher.join()
+    purge_s = purge_ended - purge_started
     during.communicate()
+    pull_total = stored(watch, pull_corps[1])
+# the pull's rate while both ran: until the purge ended, or the pull did if it ended first
+pull_done = next((at for at, count in samples if count >= pull_total), purge_ended)
+overlap_s = min(pull_done, purge_ended) - purge_started
+pull_after = max(
+    [count for at, count in samples if at <= purge_started + overlap_s] or [pull_before]
+)
 shutil.rmtree(corpus_root)
 cr.execute("SELECT count(*) FROM wecom_message WHERE corp_id = %s", [corp.id])
 left = cr.fetchone()[0]
 files_left = sum(os.path.exists(path) for path in paths)
-pull_during_rate = (pull_after - pull_before) / purge_s
+pull_during_rate = (pull_after - pull_before) / overlap_s
 
-print(f"BENCH load messages={messages} seconds={load_s:.1f}")
+rate = purge.message_count / purge_s
+print(f"BENCH purge_{messages}_load: {load_s:.1f} s")
 print(
-    f"BENCH purge state={purge.state} messages={purge.message_count} left={left} "
-    f"files={purge.media_count} files_left={files_left} violations_kept={purge.violation_count} "
-    f"seconds={purge_s:.1f} rate={purge.message_count / purge_s:,.0f}/s"
+    f"BENCH purge_{messages}_run: {purge.state}, {purge.message_count} messages deleted, "
+    f"{left} left, {purge.media_count} files deleted, {files_left} left, "
+    f"{purge.violation_count} violations kept, {purge_s:.1f} s"
 )
+print(f"BENCH purge_{messages}_rate: {rate:,.0f} messages/s (target 20,000)")
+print(f"BENCH purge_pull_alone: {pull_alone_rate:,.0f} messages/s")
+print(f"BENCH purge_pull_during_purge: {pull_during_rate:,.0f} messages/s")
 print(
-    f"BENCH pull alone={pull_alone_rate:,.0f}/s during_purge={pull_during_rate:,.0f}/s "
-    f"ratio={pull_during_rate / pull_alone_rate:.2f} "
-    f"(stored during the purge: {pull_after - pull_before} of {pulled}; "
-    f"{'still pulling' if pull_after < pulled else 'done before the purge ended'} at its end)"
+    f"BENCH purge_pull_ratio: {pull_during_rate / pull_alone_rate:.2f} x "
+    f"(stored while both ran: {pull_after - pull_before} of {pull_total} in {overlap_s:.1f} s; "
+    f"{'done before the purge ended' if pull_done < purge_ended else 'still pulling at its end'})"
 )

@@ -46,6 +46,9 @@ fresh_db_bench "the reply-timeout job" bench_timeouts.py \
     WECOM_BENCH_TIMEOUT_MESSAGES "${BENCH_TIMEOUT_MESSAGES:-1000000}"
 fresh_db_bench "an evidence pack of one chat with its media" bench_evidence.py \
     WECOM_BENCH_EVIDENCE_MESSAGES "${BENCH_EVIDENCE_MESSAGES:-10000}"
+# the pull beside it: WECOM_BENCH_PURGE_PULL messages (default 60,000) per pull
+fresh_db_bench "the retention purge, a pull of another corp running" bench_purge.py \
+    WECOM_BENCH_PURGE_MESSAGES "${BENCH_PURGE_MESSAGES:-1000000}"
 echo "==> keyword matching: ${BENCH_KEYWORD_MESSAGES:-100000} messages, ${BENCH_WORDS:-10000} words"
 (cd "$ROOT" && "$ODOO_PYTHON" -m bench.bench_keywords "${BENCH_KEYWORD_MESSAGES:-100000}" \
     "${BENCH_WORDS:-10000}" | grep '^BENCH')
