@@ -9,8 +9,9 @@ fresh database:
 One corp holds WECOM_BENCH_PURGE_MESSAGES messages (default 1,000,000) two years old, at
 the pipeline's shape (bench/loader.py: 200 members, 2,000 chats, every message linked to its
 member; loaded with COPY, not pulled), each with its body's hash, chained in blocks of 1,000
-seqs as the pull chains them, 0.5 % with a media file in the filestore and 1 % with a
-violation case. Its retention is 365 days: all of it goes.
+seqs as the pull chains them, 0.5 % with a media file in the filestore, 1 % with a
+violation case, and a reply-timeout wait open in each chat. Its retention is 365 days: all
+of it goes.
 
 Two other corps get the same corpus of WECOM_BENCH_PURGE_PULL messages (default 60,000)
 through the fake SDK and the real pipeline, each pulled by an `odoo shell` process of its
@@ -109,6 +110,13 @@ cr.execute(
        SELECT v.id, r.wecom_member_id FROM wecom_violation v
          JOIN wecom_message_member_rel r ON r.wecom_message_id = v.message_id"""
 )
+# a reply-timeout rule's open wait in every chat, on its last message (the purge lets go)
+cr.execute(
+    """INSERT INTO wecom_reply_wait (rule_id, conversation_id, corp_id, since, message_id)
+       SELECT %s, conversation_id, corp_id, max(msgtime), max(id) FROM wecom_message
+        WHERE corp_id = %s GROUP BY conversation_id, corp_id""",
+    [rule.id, corp.id],
+)
 cr.execute("SELECT id FROM wecom_message WHERE corp_id = %s AND seq %% 200 = 3", [corp.id])
 with_file = [row[0] for row in cr.fetchall()]
 attachments = env["ir.attachment"].create(
@@ -133,7 +141,14 @@ cr.execute("UPDATE wecom_corp SET integrity_adopted = true WHERE id = %s", [corp
 cr.commit()
 load_s = time.perf_counter() - started
 loader.vacuum_analyze(
-    cr, ("wecom_message", "wecom_message_member_rel", "wecom_integrity_block", "wecom_violation")
+    cr,
+    (
+        "wecom_message",
+        "wecom_message_member_rel",
+        "wecom_integrity_block",
+        "wecom_violation",
+        "wecom_reply_wait",
+    ),
 )
 
 # -- the corps to pull ----------------------------------------------------------------------
