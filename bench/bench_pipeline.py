@@ -13,10 +13,14 @@ Measured in the same process on the same machine:
   100 words each (10,000 words), 100 rules of built-in detectors (each of the six, alone and
   in combinations, links with allowed domains) and 100 sensitive-behaviour rules (every
   behaviour, amounts, sizes and types) watching every chat, the behaviours' part apart;
-- the share spent keeping the daily statistics (the chats' and members' days, and the
-  violations counted on them) in each batch's transaction.
+- the share spent keeping the daily statistics (the chats' and members' days; the cases are
+  counted on them as they are recorded, in the scan) in each batch's transaction;
+- the share spent keeping the reply-timeout waits of 100 timeout rules (and recording the
+  timeouts answered in the pull), apart from the scan.
+WECOM_BENCH_PROFILE=FILE writes a cProfile of the pull to FILE.
 """
 
+import cProfile
 import json
 import os
 import random
@@ -150,6 +154,24 @@ Rule.create(
         for i in range(100)
     ]
 )
+# 100 reply-timeout rules (WECOM_BENCH_TIMEOUT_RULES), of five delays (10 minutes to 4
+# hours) watching external or group chats or both, each for its own team: every employee is
+# watched by one rule of each delay. Their upkeep (models/wecom_reply_wait.py) runs in every
+# batch apart from the scan, and the timeouts answered in the pull are cases too.
+Rule.create(
+    [
+        {
+            "name": f"bench timeout {i}",
+            "category": "超时未回复",
+            "rule_type": "timeout",
+            "timeout_value": (10, 30, 60, 120, 240)[i % 5],
+            "watch_external": i % 3 != 2,
+            "watch_group": i % 3 != 0,
+            "member_ids": team(i, 5),
+        }
+        for i in range(int(os.environ.get("WECOM_BENCH_TIMEOUT_RULES", "100")))
+    ]
+)
 env.cr.commit()
 Violation = env.registry["wecom.violation"]
 untimed_scan = Violation._scan
@@ -179,8 +201,8 @@ def timed_behaviors(self, *args, **kwargs):
 
 Violation._scan_behaviors = timed_behaviors
 
-# The statistics' upkeep inside the pipeline: the batch's chats' and members' days, and the
-# violations counted on them (that part runs inside _scan, so it is in scan_seconds too).
+# The statistics' upkeep inside the pipeline: the batch's chats' and members' days (the cases
+# are counted on them by the statement that records them, in _scan: in scan_seconds).
 ChatDay = env.registry["wecom.stat.chat.day"]
 stats_seconds = [0.0]
 
@@ -197,11 +219,35 @@ def timed(method):
 
 
 ChatDay._upkeep = timed(ChatDay._upkeep)
-ChatDay._count_violations = timed(ChatDay._count_violations)
+
+# The reply-timeout upkeep (the waits of the chats the timeout rules watch, and the timeouts
+# answered in the batch recorded as cases), hooked in wecom.message._attach.
+ReplyWait = env.registry["wecom.reply.wait"]
+untimed_waits = ReplyWait._upkeep
+wait_seconds = [0.0]
+
+
+def timed_waits(self, *args, **kwargs):
+    started = time.perf_counter()
+    try:
+        return untimed_waits(self, *args, **kwargs)
+    finally:
+        wait_seconds[0] += time.perf_counter() - started
+
+
+ReplyWait._upkeep = timed_waits
+# WECOM_BENCH_PROFILE=FILE: a cProfile of the pull (the Odoo process) written to FILE.
+profile_path = os.environ.get("WECOM_BENCH_PROFILE")
+profiler = cProfile.Profile() if profile_path else None
 
 rss_before = max_rss_mb()
 started = time.perf_counter()
+if profiler:
+    profiler.enable()
 stored = corp._pull()
+if profiler:
+    profiler.disable()
+    profiler.dump_stats(profile_path)
 elapsed = time.perf_counter() - started
 rss_after = max_rss_mb()
 rate = stored / elapsed
@@ -222,7 +268,11 @@ result = {
     "behavior_scan_seconds": round(behavior_seconds[0], 2),
     "stats_seconds": round(stats_seconds[0], 2),
     "stats_share_of_pull": round(stats_seconds[0] / elapsed, 3),
+    "timeout_cases": env["wecom.violation"].search_count([("kind", "=", "timeout")]),
+    "timeout_upkeep_seconds": round(wait_seconds[0], 2),
+    "timeout_upkeep_share_of_pull": round(wait_seconds[0] / elapsed, 3),
 }
 print("BENCH " + json.dumps(result))
 print(f"BENCH stats upkeep share: {100 * stats_seconds[0] / elapsed:.1f} %")
 print(f"BENCH scan share (300 rules of every kind): {100 * scan_seconds[0] / elapsed:.1f} %")
+print(f"BENCH timeout upkeep share (100 timeout rules): {100 * wait_seconds[0] / elapsed:.1f} %")

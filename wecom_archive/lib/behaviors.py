@@ -40,6 +40,8 @@ DELETION_BEHAVIORS = ("member_deleted_customer", "customer_deleted_member")
 # msgtype → the label of the money it carries
 MONEY_TYPES = {"redpacket": "红包", "external_redpacket": "互通红包"}
 _SENT_TO_CUSTOMER = {"redpacket", "card", "file"}
+# msgtype → the behaviour kind that looks at it, when sent to a customer
+_KIND_OF_TYPE = {**dict.fromkeys(MONEY_TYPES, "redpacket"), "card": "card", "file": "file"}
 _NOT_CHAT = {"agree", "disagree", "revoke", "switch"}  # no message to the customer
 _LIST_SEPARATORS = re.compile(r"[,，;；、]")
 
@@ -120,15 +122,15 @@ def scan(behaviors, message, *, chat_kind, sender_side, member_ids, department_i
     if message.action != "send" or message.msgtype in _NOT_CHAT:
         return []
     findings = []
+    # what a message sent to a customer does: a behaviour of another kind is skipped at once
+    sent_kind = _KIND_OF_TYPE.get(message.msgtype) if sender_side == "member" else None
+    customers = _customers(message) if sent_kind else ()
     for behavior in behaviors:
         rule = behavior.rule
         if behavior.kind in _SENT_TO_CUSTOMER:
-            if sender_side != "member" or not rule.applies(
-                sender_side, chat_kind, member_ids, department_ids
-            ):
+            if behavior.kind != sent_kind or not customers:
                 continue
-            customers = _customers(message)
-            if not customers:
+            if not rule.applies(sender_side, chat_kind, member_ids, department_ids):
                 continue
             what = _what(behavior, message)
             if what is not None:

@@ -119,8 +119,43 @@ class Matcher:
         self, text, *, sender_side, chat_kind, member_ids=frozenset(), department_ids=frozenset()
     ):
         """The hits of the rules that apply to this message, one per rule."""
-        if not text:
+        found = self.find(text)
+        if not found:
             return []
+        return self.hits(
+            found,
+            sender_side=sender_side,
+            chat_kind=chat_kind,
+            member_ids=member_ids,
+            department_ids=department_ids,
+        )
+
+    def find(self, text):
+        """What the rules' words, patterns and detectors find in ``text``, whoever sent it
+        (None: nothing, as for most chat lines): the cheap first half of :meth:`scan`, so a
+        caller works out the message's side, chat kind and scope only for the few lines
+        where something was found. ``hits`` turns it into the applicable rules' hits."""
+        if not text:
+            return None
+        words = []
+        if not self._empty:
+            words = list(self._automaton.iter(text.translate(_ASCII_LOWER)))
+        patterns = []
+        for rule_id, pattern in self._patterns:
+            spans = [match for match in pattern.finditer(text) if match.end() > match.start()]
+            if spans:
+                patterns.append((rule_id, [(m.group(0), m.span()) for m in spans]))
+        detected = self._detect(text) if self._detecting else ()
+        if not (words or patterns or detected):
+            return None
+        return words, patterns, detected
+
+    def hits(
+        self, found, *, sender_side, chat_kind, member_ids=frozenset(), department_ids=frozenset()
+    ):
+        """The hits of :meth:`find`'s ``found`` for the rules that apply to the message, one
+        per rule, in rule order."""
+        words, patterns, detected = found
         member_ids, department_ids = frozenset(member_ids), frozenset(department_ids)
         applicable = {}
 
@@ -132,41 +167,46 @@ class Matcher:
             return applicable[rule_id]
 
         hits = {}
-        if not self._empty:
-            folded = text.translate(_ASCII_LOWER)
-            for end, (word, rule_ids) in self._automaton.iter(folded):
-                start = end - len(word) + 1
-                for rule_id in rule_ids:
-                    if applies(rule_id):
-                        hit = hits.setdefault(rule_id, Hit(rule_id))
-                        if word not in hit.words:
-                            hit.words.append(word)
-                        hit.offsets.append((start, end + 1))
-        for rule_id, pattern in self._patterns:
+        for end, (word, rule_ids) in words:
+            start = end - len(word) + 1
+            for rule_id in rule_ids:
+                if applies(rule_id):
+                    hit = hits.setdefault(rule_id, Hit(rule_id))
+                    if word not in hit.words:
+                        hit.words.append(word)
+                    hit.offsets.append((start, end + 1))
+        for rule_id, matches in patterns:
             if not applies(rule_id):
                 continue
-            for match in pattern.finditer(text):
-                if match.end() == match.start():
+            hit = hits.setdefault(rule_id, Hit(rule_id))
+            for matched, span in matches:
+                if matched not in hit.words:
+                    hit.words.append(matched)
+                hit.offsets.append(span)
+        for rule_ids, found_here in detected:
+            for rule_id in rule_ids:
+                if not applies(rule_id):
                     continue
                 hit = hits.setdefault(rule_id, Hit(rule_id))
-                if match.group(0) not in hit.words:
-                    hit.words.append(match.group(0))
-                hit.offsets.append(match.span())
-        if self._detecting:
-            self._scan_detectors(text, hits, applies)
+                for detection in found_here:
+                    label = DETECTORS[detection.code][0]
+                    if label not in hit.words:
+                        hit.words.append(label)
+                    hit.offsets.append((detection.start, detection.end))
         for hit in hits.values():
             hit.offsets.sort()
         return [hits[rule_id] for rule_id in sorted(hits)]
 
-    def _scan_detectors(self, text, hits, applies):
-        """Add the detector hits of the applicable rules to ``hits``: lib.detectors.detect of
-        the detectors whose prefilter passes, once per group of rules."""
+    def _detect(self, text):
+        """[(rule ids, detections)] of the groups of detector rules whose detectors find
+        something in ``text``: lib.detectors.detect of the detectors whose prefilter passes,
+        once per distinct (detectors, allowed domains)."""
         if not self._any_prefilter.search(text):
-            return
+            return []
         passed = {code for code, prefilter in self._prefilters.items() if prefilter.search(text)}
         if not passed:
-            return
-        found = {}
+            return []
+        found, result = {}, []
         for (codes, domains), rule_ids in self._detecting:
             codes = tuple(code for code in codes if code in passed)
             if not codes:
@@ -174,14 +214,6 @@ class Matcher:
             key = (codes, domains if "url" in codes else ())
             if key not in found:
                 found[key] = detectors.detect(text, codes, key[1])
-            if not found[key]:
-                continue
-            for rule_id in rule_ids:
-                if not applies(rule_id):
-                    continue
-                hit = hits.setdefault(rule_id, Hit(rule_id))
-                for detected in found[key]:
-                    label = DETECTORS[detected.code][0]
-                    if label not in hit.words:
-                        hit.words.append(label)
-                    hit.offsets.append((detected.start, detected.end))
+            if found[key]:
+                result.append((rule_ids, found[key]))
+        return result

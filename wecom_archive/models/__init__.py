@@ -43,7 +43,6 @@ from . import (
     wecom_reply_wait,
     wecom_retention,
     wecom_stat_follow,
-    wecom_stat_violation,
     wecom_viewer_actions,
     wecom_weekly_report,
 )

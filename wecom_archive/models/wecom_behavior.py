@@ -50,22 +50,25 @@ class WecomViolation(models.Model):
     _inherit = "wecom.violation"
 
     @api.model
-    def _scan(self, corp, stored, rules=None):
-        found = super()._scan(corp, stored, rules=rules)
-        return found + self._scan_behaviors(corp, stored, rules=rules)
+    def _scan_rows(self, corp, stored, rules=None):
+        """The word rules' case rows and the behaviour rules': _scan records them together."""
+        return super()._scan_rows(corp, stored, rules=rules) + self._scan_behaviors(
+            corp, stored, rules=rules
+        )
 
     @api.model
     def _scan_behaviors(self, corp, stored, rules=None):
-        """Record the behaviour cases of newly stored messages (set-based; once per message
-        and rule). Returns how many were recorded."""
+        """The behaviour case rows of newly stored messages (as _record_cases takes them):
+        one per message and rule."""
+        wanted = set(rules.ids) if rules is not None else None
         behaviors = [
             behavior
             for behavior in self.env["wecom.keyword.rule"]._behaviors(corp.company_id.id)
             if behavior.kind in lib.MESSAGE_BEHAVIORS
-            and (rules is None or behavior.rule.id in rules.ids)
+            and (wanted is None or behavior.rule.id in wanted)
         ]
         if not behaviors or not stored:
-            return 0
+            return []
         types = frozenset().union(*(_TYPES.get(behavior.kind, ()) for behavior in behaviors))
         refused = {}
         if any(behavior.kind == "refused_consent" for behavior in behaviors):
@@ -83,7 +86,7 @@ class WecomViolation(models.Model):
         for message_id, message, (chat_id, member_ids, department_ids) in stored:
             if not chat_id or not (
                 message.msgtype in types
-                or (refused and refused.keys() & set(message.tolist))
+                or (refused and not refused.keys().isdisjoint(message.tolist))
                 or message.sender in refused
             ):
                 continue
@@ -112,38 +115,24 @@ class WecomViolation(models.Model):
                         "words_hit": finding.what,
                         "customer": finding.customer,
                         "member_ids": member_ids,
+                        "chat_id": chat_id,
                     }
                 )
-        return len(self._record_behavior_cases(corp, rows))
+        return self._behavior_case_rows(corp, rows)
 
     @api.model
     def _record_behavior_cases(self, corp, rows):
-        """_record_cases for behaviour rows: the rule's category and severity, the corp, the
-        kind, and the customer's record from ``customer`` (an external userid)."""
-        if not rows:
-            return []
-        info = self.env["wecom.keyword.rule"]._rule_info(corp.company_id.id)
-        externals = sorted({row.get("customer") or "" for row in rows} - {""})
-        contacts = {}
-        if externals:
-            self.env.cr.execute(
-                """SELECT external_userid, id FROM wecom_contact
-                    WHERE corp_id = %s AND external_userid = ANY(%s)""",
-                [corp.id, externals],
-            )
-            contacts = dict(self.env.cr.fetchall())
+        """_record_cases for behaviour rows (_behavior_case_rows)."""
+        return self._record_cases(self._behavior_case_rows(corp, rows))
+
+    @api.model
+    def _behavior_case_rows(self, corp, rows):
+        """Behaviour rows with the corp and the kind (_record_cases adds the rule's category
+        and severity, and the record of the customer from ``customer``)."""
+        company_id = corp.company_id.id
         for row in rows:
-            customer = row.pop("customer", "")
-            if not row.get("contact_id"):
-                row["contact_id"] = contacts.get(customer)
-            row.update(
-                company_id=corp.company_id.id,
-                corp_id=corp.id,
-                kind="behavior",
-                category=info[row["rule_id"]][0],
-                severity=info[row["rule_id"]][1],
-            )
-        return self._record_cases(rows)
+            row.update(company_id=company_id, corp_id=corp.id, kind="behavior")
+        return rows
 
     @api.model
     def _record_deletions(self, follows):

@@ -341,8 +341,9 @@ class WecomStatChatDay(models.Model):
 
     def _write_cells(self, corp, chats, cells):
         """Store the chats' days ``cells`` ({(chat, day): ChatDay}): all but their
-        violation count, which _count_violations keeps. The rows go as one JSON document
-        (cheaper to send and parse than as many SQL literals)."""
+        violation count, which the cases' recording keeps (wecom.violation._record_cases).
+        The rows go as one JSON document (cheaper to send and parse than as many SQL
+        literals)."""
         if not cells:
             return
         rows = [
@@ -395,46 +396,6 @@ class WecomStatChatDay(models.Model):
                 then = _customer_counters(before) if before else {}
                 for counter, value in now.items():
                     totals[customer_member, day][counter] += value - then.get(counter, 0)
-
-    # -- violations ----------------------------------------------------------------------------
-    @api.model
-    def _count_violations(self, corp, stored, after_id):
-        """Count the violations just recorded for ``stored`` messages (those with an id
-        above ``after_id``) on their chat's day and their sender's day."""
-        messages = {message_id: (message, link[0]) for message_id, message, link in stored}
-        self.env.cr.execute(
-            """SELECT message_id, count(*) FROM wecom_violation
-                WHERE message_id = ANY(%s) AND id > %s GROUP BY message_id""",
-            [list(messages), after_id],
-        )
-        found = self.env.cr.fetchall()
-        members = self._member_ids(
-            corp, {messages[message_id][0].sender for message_id, _n in found}
-        )
-        totals, cells, day_of = defaultdict(Counter), Counter(), LocalDays(corp._stat_tz())
-        for message_id, count in found:
-            message, chat_id = messages[message_id]
-            when = _ms_to_datetime(message.msgtime)
-            if not when:
-                continue
-            day = day_of(when)
-            if message.sender in members:
-                totals[members[message.sender], day]["violation_count"] += count
-            if chat_id:
-                cells[chat_id, day] += count
-        if cells:
-            self.env.cr.execute(
-                """UPDATE wecom_stat_chat_day d SET violation_count = d.violation_count + v.n
-                     FROM unnest(%s::int[], %s::date[], %s::int[]) AS v(chat_id, day, n)
-                    WHERE d.conversation_id = v.chat_id AND d.day = v.day""",
-                [
-                    [chat_id for chat_id, _day in cells],
-                    [day for _chat_id, day in cells],
-                    list(cells.values()),
-                ],
-            )
-            self.invalidate_model(["violation_count"])
-        self.env["wecom.stat.member.day"]._add(corp, totals)
 
     # -- rebuilding ------------------------------------------------------------------------------
     @api.model

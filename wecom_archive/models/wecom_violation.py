@@ -2,10 +2,10 @@ import json
 import logging
 
 from markupsafe import Markup
-from psycopg2.extras import execute_values
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
+from odoo.tools import sql
 
 from ..lib.detectors import mask_text
 from ..lib.normalize import conversation_key, id_kind
@@ -13,7 +13,8 @@ from ..lib.wecom_api import WecomApiError
 from .wecom_conversation import KINDS
 from .wecom_corp_sync import MissingSecret
 from .wecom_keyword_rule import SEVERITIES
-from .wecom_message import _ms_to_datetime
+from .wecom_message import _ms_to_datetime, _sql_text
+from .wecom_stat_member_day import COUNTERS
 
 _logger = logging.getLogger(__name__)
 
@@ -70,6 +71,108 @@ _CASE_COLUMNS = (
 )
 
 
+# The keys of a row of _record_cases: the columns, the archived members, the chat (on whose
+# day the case is counted) and the customer (an external userid: the contact, when unknown).
+_ROW_KEYS = (*_CASE_COLUMNS, "member_ids", "chat_id", "customer")
+_ROW_TYPES = {
+    "company_id": "int",
+    "corp_id": "int",
+    "message_id": "int",
+    "rule_id": "int",
+    "msgtime": "timestamp",
+    "member_id": "int",
+    "contact_id": "int",
+    "department_id": "int",
+    "answered_at": "timestamp",
+    "member_ids": "int[]",
+    "chat_id": "int",
+    "n": "int",
+}
+_ROW_VALUES = {
+    "category": "COALESCE(c.category, k.category)",
+    "severity": "COALESCE(c.severity, k.severity)",
+    "contact_id": "COALESCE(c.contact_id, ct.id)",
+    "member_id": "c.employee_id",
+    "department_id": f"COALESCE(c.department_id, {MAIN_DEPARTMENT})",
+    "offsets": "c.offsets::jsonb",  # a list, or its JSON text
+}
+# One statement for a batch of cases, given as one JSON document (cheaper to send and parse
+# than as many SQL literals): each case with its rule's category and severity (unless given),
+# its customer's contact, its employee (the given one, else the sender when a member sent
+# it, else the lowest archived member) and department (the given one, else the employee's
+# main one) is inserted once, in order, and linked to its archived members.
+_RECORD_CASES = f"""
+    WITH cases AS (
+        SELECT r.*, s.id AS sender_member_id,
+               COALESCE(r.member_id, s.id,
+                        (SELECT min(x) FROM unnest(r.member_ids) x)) AS employee_id
+          FROM json_to_recordset(%(rows)s) AS r(
+               {", ".join(f"{key} {_ROW_TYPES.get(key, 'text')}" for key in (*_ROW_KEYS, "n"))})
+          LEFT JOIN wecom_member s ON s.corp_id = r.corp_id AND s.userid = r.sender
+    ), inserted AS (
+        INSERT INTO wecom_violation ({", ".join(_CASE_COLUMNS)}, state, alerted,
+                                     create_uid, create_date, write_uid, write_date)
+        SELECT {", ".join(_ROW_VALUES.get(column, f"c.{column}") for column in _CASE_COLUMNS)},
+               'new', false, %(uid)s, %(now)s, %(uid)s, %(now)s
+          FROM cases c JOIN wecom_keyword_rule k ON k.id = c.rule_id
+          LEFT JOIN wecom_contact ct ON ct.corp_id = c.corp_id AND ct.external_userid = c.customer
+          LEFT JOIN wecom_member m ON m.id = c.employee_id
+         ORDER BY c.n
+        ON CONFLICT DO NOTHING
+        RETURNING id, name
+    ), linked AS (
+        INSERT INTO wecom_violation_member_rel (violation_id, member_id)
+        SELECT i.id, x.member_id
+          FROM inserted i JOIN cases c ON c.name = i.name, unnest(c.member_ids) x(member_id)
+        ON CONFLICT DO NOTHING
+    )"""
+# The same, the new cases of messages counted in the statistics as well: on their chat's day
+# and on their sender's day when a member sent it, local days of the corp's time zone.
+_RECORD_AND_COUNT_CASES = f"""{_RECORD_CASES}, counted AS (
+        SELECT c.chat_id, c.sender_member_id,
+               ((c.msgtime AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS day
+          FROM inserted i JOIN cases c ON c.name = i.name
+         WHERE c.message_id IS NOT NULL AND c.msgtime IS NOT NULL
+    ), chat_days AS (
+        UPDATE wecom_stat_chat_day d SET violation_count = d.violation_count + v.n
+          FROM (SELECT chat_id, day, count(*) AS n FROM counted
+                 WHERE chat_id IS NOT NULL GROUP BY chat_id, day) v
+         WHERE d.conversation_id = v.chat_id AND d.day = v.day
+    ), member_days AS (
+        INSERT INTO wecom_stat_member_day (member_id, day, corp_id, company_id,
+                                           {", ".join(COUNTERS)})
+        SELECT sender_member_id, day, %(corp)s, %(company)s,
+               {", ".join("count(*)" if c == "violation_count" else "0" for c in COUNTERS)}
+          FROM counted WHERE sender_member_id IS NOT NULL
+         GROUP BY sender_member_id, day
+        ON CONFLICT (member_id, day) DO UPDATE
+           SET violation_count = wecom_stat_member_day.violation_count
+                                 + EXCLUDED.violation_count
+    )
+    SELECT id FROM inserted"""
+_RECORD_CASES += "\n    SELECT id FROM inserted"
+
+
+# The indexes of fields once indexed that no query needs (see init).
+_UNUSED_INDEXES = (
+    "wecom_violation__message_id_index",
+    "wecom_violation__rule_id_index",
+    "wecom_violation__company_id_index",
+)
+
+
+def _cases_json(rows):
+    """_record_cases' rows as one JSON document, numbered in order."""
+    return json.dumps(
+        [
+            dict(zip(_ROW_KEYS, map(row.get, _ROW_KEYS), strict=True), n=n)
+            for n, row in enumerate(rows)
+        ],
+        default=str,
+        ensure_ascii=False,
+    )
+
+
 def assignee_domain(model):
     """Whom a case can be assigned to: the archive admins, who read violations."""
     return [("groups_id", "in", model.env.ref("wecom_archive.group_wecom_archive_admin").ids)]
@@ -94,11 +197,14 @@ class WecomViolation(models.Model):
     kind = fields.Selection(
         KINDS_OF_CASE, "Type", default="keyword", required=True, readonly=True, index=True
     )
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    # not indexed: one company has all the cases, or nearly (the record rules' filter is
+    # not selective)
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
     corp_id = fields.Many2one("wecom.corp", required=True, readonly=True, ondelete="cascade")
     # None for a case that has no message: a deletion (客户删除员工 / 员工删除客户), which
     # names its employee (member_id) and customer (contact_id) instead
-    message_id = fields.Many2one("wecom.message", readonly=True, ondelete="set null", index=True)
+    # (the unique index on message and rule serves its searches and the retention's purge)
+    message_id = fields.Many2one("wecom.message", readonly=True, ondelete="set null")
     contact_id = fields.Many2one(
         "wecom.contact",
         "Customer",
@@ -107,8 +213,9 @@ class WecomViolation(models.Model):
         help="The customer the case is about, when there is one.",
     )
     conversation_id = fields.Many2one(related="message_id.conversation_id")
+    # (the index on rule, sender and time serves its searches and the rule's deletion)
     rule_id = fields.Many2one(
-        "wecom.keyword.rule", required=True, readonly=True, ondelete="cascade", index=True
+        "wecom.keyword.rule", required=True, readonly=True, ondelete="cascade"
     )
     member_ids = fields.Many2many(
         "wecom.member",
@@ -135,11 +242,11 @@ class WecomViolation(models.Model):
     )
     category = fields.Char(readonly=True)
     severity = fields.Selection(SEVERITIES, readonly=True)
-    sender = fields.Char(readonly=True)
+    sender = fields.Char("Sender ID", readonly=True)
     sender_role = fields.Selection(
         [("member", "Member"), ("customer", "Customer"), ("robot", "Robot")], readonly=True
     )
-    receivers = fields.Char(readonly=True)
+    receivers = fields.Char("Receiver IDs", readonly=True)
     sender_name = fields.Char("Sender", related="message_id.sender_name")
     receiver_names = fields.Char("Receivers", related="message_id.receiver_names")
     msgtime = fields.Datetime("Time", readonly=True, index=True)
@@ -234,6 +341,11 @@ class WecomViolation(models.Model):
             self._table,
             ["rule_id", "sender", "msgtime"],
         )
+        # Every index is written by each case the pipeline records: those that no query
+        # needs go (Odoo keeps the index of a field no longer indexed). The message's and
+        # the rule's are the first columns of the two above; the company's is not selective.
+        for index in _UNUSED_INDEXES:
+            sql.drop_index(self.env.cr, index, self._table)
 
     @api.depends("deadline", "state")
     def _compute_overdue(self):
@@ -354,14 +466,16 @@ class WecomViolation(models.Model):
             )
             more = len(items) - 20
             body = Markup("<p>%s</p><ul>%s</ul>") % (
-                self.env._("%(count)s new sensitive-word violations.", count=len(items)),
+                self.env._(
+                    "%(count)s new violations (sensitive words and behaviours).", count=len(items)
+                ),
                 lines,
             )
             if more > 0:
                 body += Markup("<p>%s</p>") % self.env._("… and %(more)s more.", more=more)
             self.env["mail.thread"].message_notify(
                 partner_ids=user.partner_id.ids,
-                subject=self.env._("Sensitive-word violations"),
+                subject=self.env._("New Violations"),
                 body=body,
             )
         violations.alerted = True
@@ -460,9 +574,7 @@ class WecomViolation(models.Model):
 
     def _wecom_alert_text(self, hits):
         env = self._wecom_env()
-        lines = [
-            env._("[Conversation Archive] %(count)s new sensitive-word hits:", count=len(hits))
-        ]
+        lines = [env._("[Conversation Archive] %(count)s new violations:", count=len(hits))]
         for hit in hits[:5]:
             lines.append(
                 f"· {hit.category} · {hit.sender} · {mask_text(hit.words_display)}: "
@@ -474,24 +586,36 @@ class WecomViolation(models.Model):
 
     @api.model
     def _scan(self, corp, stored, rules=None):
-        """Record the violations of newly stored messages (set-based; re-scanning inserts
-        nothing twice). ``stored``: (message id, lib Message, link) triples as the pipeline
-        has them; ``rules``: only these rules (default: every active rule). Returns the
-        number of violations recorded."""
+        """Record the cases of newly stored messages — the sensitive words and detectors of
+        the word rules, and (wecom_behavior.py) the sensitive behaviours — with one
+        _record_cases, set-based (re-scanning inserts nothing twice), counted on their
+        sender's and chat's days. ``stored``: (message id, lib Message, link) triples as
+        the pipeline has them; ``rules``: only these rules (default: every active rule).
+        Returns the number of cases recorded."""
+        return len(self._record_cases(self._scan_rows(corp, stored, rules), count=corp))
+
+    @api.model
+    def _scan_rows(self, corp, stored, rules=None):
+        """The case rows (as _record_cases takes them) of the word rules' hits in
+        ``stored``. The side, chat kind and scope of a message are worked out only when
+        the matcher found something in it (most messages: nothing)."""
         matcher = self.env["wecom.keyword.rule"]._matcher(corp.company_id.id)
         wanted = set(rules.ids) if rules is not None else set(matcher.rules)
         if not wanted:
-            return 0
+            return []
         rows = []
         company_id, corp_id = corp.company_id.id, corp.id
-        rule_info = self.env["wecom.keyword.rule"]._rule_info(corp.company_id.id)
+        find = matcher.find
         for message_id, message, (chat_id, member_ids, department_ids) in stored:
-            if not message.text or not chat_id:
+            if not chat_id:
+                continue
+            found = find(message.text)
+            if not found:
                 continue
             chat_kind = conversation_key(message.roomid, message.sender, message.tolist)[0]
             side = SIDE_OF[id_kind(message.sender)]
-            hits = matcher.scan(
-                message.text,
+            hits = matcher.hits(
+                found,
                 sender_side=side,
                 chat_kind=chat_kind,
                 member_ids=member_ids,
@@ -500,7 +624,6 @@ class WecomViolation(models.Model):
             for hit in hits:
                 if hit.rule_id not in wanted:
                     continue
-                category, severity = rule_info[hit.rule_id]
                 rows.append(
                     {
                         "name": f"cv{message.msgtime}-{message_id}-{hit.rule_id}",
@@ -509,8 +632,6 @@ class WecomViolation(models.Model):
                         "message_id": message_id,
                         "rule_id": hit.rule_id,
                         "kind": "keyword",
-                        "category": category,
-                        "severity": severity,
                         "sender": message.sender,
                         "sender_role": side,
                         "receivers": " ".join(message.tolist),
@@ -518,91 +639,45 @@ class WecomViolation(models.Model):
                         "chat_kind": chat_kind,
                         "content": message.text.replace("\x00", ""),
                         "words_hit": "$".join(hit.words),
-                        "offsets": json.dumps(hit.offsets),
-                        "member_id": None,  # the sender if a member, else the chat's
+                        "offsets": hit.offsets,
                         "member_ids": member_ids,
+                        "chat_id": chat_id,
                     }
                 )
-        return len(self._record_cases(rows))
-
-    @api.model
-    def _case_employees(self, rows):
-        """``rows`` with their employee and department filled where unknown, read before the
-        insert (two small reads of the members, instead of UPDATEs rewriting every new case):
-        the sender when a member sent it, else the lowest of ``member_ids``; the employee's
-        main department, else the first of their departments."""
-        cr = self.env.cr
-        senders = {
-            (row["corp_id"], row["sender"])
-            for row in rows
-            if not row.get("member_id") and row.get("sender")
-        }
-        by_userid = {}
-        if senders:
-            corp_ids, userids = zip(*senders, strict=True)
-            cr.execute(
-                """SELECT corp_id, userid, id FROM wecom_member
-                    WHERE corp_id = ANY(%s) AND userid = ANY(%s)""",
-                [list(set(corp_ids)), list(set(userids))],
-            )
-            by_userid = {(corp_id, userid): id_ for corp_id, userid, id_ in cr.fetchall()}
-        rows = [
-            {
-                **row,
-                "member_id": row.get("member_id")
-                or by_userid.get((row["corp_id"], row.get("sender")))
-                or min(row["member_ids"], default=None),
-            }
-            for row in rows
-        ]
-        employees = {row["member_id"] for row in rows if row["member_id"]}
-        if employees:
-            cr.execute(
-                f"SELECT m.id, {MAIN_DEPARTMENT} FROM wecom_member m WHERE m.id = ANY(%s)",
-                [list(employees)],
-            )
-            departments = dict(cr.fetchall())
-            for row in rows:
-                if not row.get("department_id"):
-                    row["department_id"] = departments.get(row["member_id"])
         return rows
 
     @api.model
-    def _record_cases(self, rows):
-        """Insert cases, set-based, with their archived members; a case recorded before
-        (the same message and rule, or the same reference) is not recorded twice. ``rows``:
-        dicts of the _CASE_COLUMNS (missing or None where unknown) and ``member_ids``; an unknown
-        ``member_id`` is the sender when a member sent it, else the lowest of
-        ``member_ids``. Returns the ids of the new cases."""
+    def _record_cases(self, rows, count=None):
+        """Insert cases with their archived members in one statement, set-based; a case
+        recorded before (the same message and rule, or the same reference) is not recorded
+        twice. ``rows``: dicts of the _CASE_COLUMNS (missing or None where unknown) and
+        ``member_ids``. An unknown ``category`` or ``severity`` is the rule's; an unknown
+        ``contact_id`` the customer's whose external userid is ``customer``; an unknown
+        ``member_id`` (the employee) the sender when a member sent it, else the lowest of
+        ``member_ids``; an unknown ``department_id`` the employee's main department, else
+        the first of their departments.
+
+        ``count``: the corp whose statistics count the new cases of messages, in the same
+        statement: on their chat's day (a row's ``chat_id``) and on their sender's day when
+        a member sent it (local days of the corp's statistics time zone). Returns the ids of
+        the new cases."""
         if not rows:
             return []
-        rows = self._case_employees(rows)
-        now, uid = fields.Datetime.now(), self.env.uid
-        inserted = execute_values(
-            self.env.cr,
-            f"""INSERT INTO wecom_violation ({", ".join(_CASE_COLUMNS)}, state, alerted,
-                   create_uid, create_date, write_uid, write_date)
-               VALUES %s ON CONFLICT DO NOTHING RETURNING name, id""",
-            [
-                (*(row.get(column) for column in _CASE_COLUMNS), "new", False, uid, now, uid, now)
-                for row in rows
-            ],
-            page_size=len(rows),
-            fetch=True,
-        )
-        ids = dict(inserted)
-        links = {
-            (ids[row["name"]], member_id)
-            for row in rows
-            if row["name"] in ids
-            for member_id in row["member_ids"]
-        }
-        if links:
-            violation_ids, member_ids = zip(*links, strict=True)
-            self.env.cr.execute(
-                """INSERT INTO wecom_violation_member_rel (violation_id, member_id)
-                   SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING""",
-                [list(violation_ids), list(member_ids)],
+        unique = {}  # a reference given twice is one case: its first row
+        for row in rows:
+            unique.setdefault(row["name"], row)
+        document = _cases_json(unique.values())
+        if "\\u0000" in document:  # rare: a NUL, which PostgreSQL's text cannot hold
+            document = _cases_json(
+                {key: _sql_text(value) for key, value in row.items()} for row in unique.values()
             )
-        new_ids = list(ids.values())
+        now, uid = fields.Datetime.now(), self.env.uid
+        params = {"rows": document, "uid": uid, "now": now}
+        if count:
+            params.update(tz=count._stat_tz(), corp=count.id, company=count.company_id.id)
+        self.env.cr.execute(_RECORD_AND_COUNT_CASES if count else _RECORD_CASES, params)
+        new_ids = [id_ for (id_,) in self.env.cr.fetchall()]
+        if count and new_ids:
+            self.env["wecom.stat.chat.day"].invalidate_model(["violation_count"])
+            self.env["wecom.stat.member.day"].invalidate_model(["violation_count"])
         return new_ids

@@ -267,6 +267,36 @@ class TestViolations(WecomCase):
         admin.wecom_scope_department_ids = self.support
         self.assertEqual(self.Violation.with_user(admin).search([]), case | found[2])
 
+    def test_cases_are_recorded_in_one_statement(self):
+        """_record_cases fills what a row leaves unknown from the database — the rule's
+        category and severity, the customer's record — records a reference given twice in
+        one call once, and drops a NUL (PostgreSQL's text cannot hold one)."""
+        rule = self.Rule.create(
+            {"name": "b", "category": "敏感行为", "severity": "high", "words_input": "x"}
+        )
+        contact = self.env["wecom.contact"].create(
+            {"corp_id": self.corp.id, "external_userid": "wmRecordCases01", "name": "客户"}
+        )
+        member = self.env["wecom.member"].search([("userid", "=", "helper")])
+        row = dict(
+            dict.fromkeys(_CASE_COLUMNS),
+            name="bh-test-2",
+            company_id=self.corp.company_id.id,
+            corp_id=self.corp.id,
+            rule_id=rule.id,
+            kind="behavior",
+            content="名片\x00",
+            customer="wmRecordCases01",
+            member_ids=[member.id],
+        )
+        ids = self.Violation._record_cases([row, dict(row, content="again")])
+        case = self.Violation.browse(ids)
+        self.assertEqual(len(case), 1, "one case per reference")
+        self.assertEqual(
+            (case.category, case.severity, case.contact_id, case.content, case.member_ids),
+            ("敏感行为", "high", contact, "名片", member),
+        )
+
     def test_only_word_rules_match_words(self):
         """A rule of another type inspects no words, and needs none."""
         self.Rule.create(
