@@ -168,9 +168,14 @@ def _cases_json(rows):
             dict(zip(_ROW_KEYS, map(row.get, _ROW_KEYS), strict=True), n=n)
             for n, row in enumerate(rows)
         ],
-        default=str,
+        default=_json_value,
         ensure_ascii=False,
     )
+
+
+def _json_value(value):
+    """Sets of ids as lists, times as PostgreSQL reads them."""
+    return sorted(value) if isinstance(value, set | frozenset) else str(value)
 
 
 def assignee_domain(model):

@@ -287,7 +287,7 @@ class TestViolations(WecomCase):
             kind="behavior",
             content="名片\x00",
             customer="wmRecordCases01",
-            member_ids=[member.id],
+            member_ids={member.id},  # a set, as a caller may have them
         )
         ids = self.Violation._record_cases([row, dict(row, content="again")])
         case = self.Violation.browse(ids)
