@@ -167,16 +167,6 @@ class WecomKeywordRule(models.Model):
         rules = self.sudo().search([("company_id", "=", company_id), ("rule_type", "=", "keyword")])
         return Matcher([rule._as_rule() for rule in rules])
 
-    @api.model
-    @tools.ormcache("company_id")
-    def _rule_info(self, company_id):
-        """{rule id: (category, severity)} of the company's active rules, for the cases of a
-        batch (read once per worker, not at every batch)."""
-        rules = self.sudo().search_fetch(
-            [("company_id", "=", company_id)], ["category", "severity"]
-        )
-        return {rule.id: (rule.category, rule.severity) for rule in rules}
-
     def _scope_members(self):
         """The archived members the rule applies to, as they are now (the members, and the
         members of the departments with their subdepartments), or None: everyone."""
