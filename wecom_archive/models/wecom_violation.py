@@ -346,6 +346,15 @@ class WecomViolation(models.Model):
             self._table,
             ["rule_id", "sender", "msgtime"],
         )
+        # the alert job's cases still to announce: few, whatever the table's size (the
+        # predicate as the ORM writes alerted = False, so that the planner can match it)
+        tools.create_index(
+            self.env.cr,
+            "wecom_violation_to_alert_idx",
+            self._table,
+            ["id"],
+            where="alerted IS NULL OR alerted = false",
+        )
         # Every index is written by each case the pipeline records: those that no query
         # needs go (Odoo keeps the index of a field no longer indexed). The message's and
         # the rule's are the first columns of the two above; the company's is not selective.
