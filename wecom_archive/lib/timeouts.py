@@ -60,31 +60,77 @@ def no_reply_words(text):
     return frozenset(word for word in map(normalize_word, text.split(",")) if word)
 
 
+def _compared(text):
+    """(normalised text, segments) of a message, as needs_reply compares them with the
+    words; None for a message without text."""
+    if not text:
+        return None
+    segments = _segments(text)
+    return "".join(segments), segments  # normalize_word(text): the segments joined
+
+
+def _needs(compared, words):
+    if compared is None:
+        return True
+    normalized, segments = compared
+    if normalized in words:
+        return False
+    return not segments or not all(segment in words for segment in segments)
+
+
 def needs_reply(text, words):
     """Whether a customer message opens a wait: anything but no-reply words — one, or
     several between punctuation (好的，谢谢！) — while a message without text (a picture, a
     voice) needs an answer."""
-    if not text:
-        return True
-    if normalize_word(text) in words:
-        return False
-    segments = _segments(text)
-    return not segments or not all(segment in words for segment in segments)
+    return _needs(_compared(text), words)
 
 
-def fold(state, messages, answerers, words):
+class Openers:
+    """Which of a chat's messages — (time, id, sender, text) — open a wait (a customer's
+    message needing a reply), for every rule folding them: a text is normalised once, when
+    a rule first asks, and the answer kept per list of no-reply words (rules mostly share
+    theirs)."""
+
+    def __init__(self, messages):
+        self._messages = messages
+        self._compared = [_UNSET] * len(messages)
+        self._flags = {}
+
+    def opens(self, index, words):
+        """Whether message ``index`` opens a wait, for the normalised no-reply ``words``."""
+        flags = self._flags.get(words)
+        if flags is None:
+            flags = self._flags[words] = [None] * len(self._messages)
+        flag = flags[index]
+        if flag is None:
+            compared = self._compared[index]
+            if compared is _UNSET:
+                _when, _id, sender, text = self._messages[index]
+                compared = self._compared[index] = (
+                    _compared(text) if id_kind(sender) == "external" else False
+                )
+            flag = flags[index] = compared is not False and _needs(compared, words)
+        return flag
+
+
+_UNSET = object()
+
+
+def fold(state, messages, answerers, words, openers=None):
     """Fold messages — (time, id, sender, text), in (time, id) order, coming after every
     message folded before — into a chat's wait ``state``: (since, message id) of the first
     unanswered customer message, or None. ``answerers``: the userids whose message answers;
-    ``words``: the normalised no-reply words. Returns (state, answers): answers are the
-    waits closed, as (since, message id, answered at, answer id)."""
+    ``words``: the normalised no-reply words; ``openers``: Openers(messages), shared by
+    the rules folding the same messages (optional). Returns (state, answers): answers are
+    the waits closed, as (since, message id, answered at, answer id)."""
+    opens = (openers or Openers(messages)).opens
     answers = []
-    for when, message_id, sender, text in messages:
+    for index, (when, message_id, sender, _text) in enumerate(messages):
         if sender in answerers:
             if state is not None:
                 answers.append((*state, when, message_id))
                 state = None
-        elif state is None and id_kind(sender) == "external" and needs_reply(text, words):
+        elif state is None and opens(index, words):
             state = (when, message_id)
     return state, answers
 
@@ -119,3 +165,26 @@ def is_due(since, cutoff, minutes, schedule):
     """Whether a wait open since ``since`` has lasted ``minutes`` working minutes by
     ``cutoff`` — the moment up to which the archive is known to be complete."""
     return waited_seconds(since, cutoff, schedule) >= minutes * 60
+
+
+class Deadlines:
+    """is_due for many waits under one schedule (a batch's closed waits, of many rules):
+    the working time of a span is computed once whatever the number of rules asking, and
+    not at all when the span is shorter on the clock than the deadline (working time never
+    exceeds it: waited_seconds counts the overlap with the working hours under two days)."""
+
+    def __init__(self, schedule):
+        self.schedule = schedule
+        self._seconds = {}
+
+    def is_due(self, since, cutoff, minutes):
+        span = cutoff - since
+        if span < _TWO_DAYS and span < timedelta(minutes=minutes):
+            return False
+        seconds = self._seconds.get((since, cutoff))
+        if seconds is None:
+            seconds = self._seconds[since, cutoff] = waited_seconds(since, cutoff, self.schedule)
+        return seconds >= minutes * 60
+
+
+_TWO_DAYS = timedelta(days=2)

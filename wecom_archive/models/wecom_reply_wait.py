@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from ..lib import cards
@@ -16,8 +16,9 @@ from ..lib.normalize import conversation_key
 from ..lib.stats import NOT_COUNTED_TYPES, counted
 from ..lib.timeouts import (
     DEFAULT_NO_REPLY_WORDS,
+    Deadlines,
+    Openers,
     fold,
-    is_due,
     no_reply_words,
     waited_minutes,
     waited_seconds,
@@ -254,28 +255,48 @@ class WecomReplyWait(models.Model):
     @api.model
     def _watches(self, corp, rules=None):
         """[(rule, minutes, words, kinds, scope member ids or None)] of the corp's active
-        timeout rules (or of ``rules``)."""
+        timeout rules (or of ``rules``): words, kinds and scope are frozensets."""
         if rules is None:
-            rules = (
-                self.env["wecom.keyword.rule"]
-                .sudo()
-                .search([("company_id", "=", corp.company_id.id), ("rule_type", "=", "timeout")])
-            )
+            found = self._company_watches(corp.company_id.id)
+        else:
+            found = self._as_watches(rules)
+        # one recordset: the rules' fields are read together (a case names its rule's)
+        rules = self.env["wecom.keyword.rule"].sudo().browse([watch[0] for watch in found])
+        return [(rule, *watch[1:]) for rule, watch in zip(rules, found, strict=True)]
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _company_watches(self, company_id):
+        """The company's watches as plain values — (rule id, minutes, words, kinds, scope)
+        — built once per worker, as the word matcher: cleared with it (the registry cache)
+        whenever a rule changes, and whenever a scope may (a member's departments, the
+        department tree: res.users._wecom_scope_changed). Read in the default context
+        (the rules' members as every worker reads them, whatever the caller's context)."""
+        rules = (
+            self.env["wecom.keyword.rule"]
+            .sudo()
+            .with_context(active_test=True)
+            .search([("company_id", "=", company_id), ("rule_type", "=", "timeout")])
+        )
+        return self._as_watches(rules)
+
+    @api.model
+    def _as_watches(self, rules):
         watches = []
         for rule in rules.sudo().filtered("active"):
-            kinds = {kind for kind, field in WATCHED_KINDS.items() if rule[field]}
+            kinds = frozenset(kind for kind, field in WATCHED_KINDS.items() if rule[field])
             scope = rule._scope_members()
             if kinds and rule.timeout_minutes > 0:
                 watches.append(
                     (
-                        rule,
+                        rule.id,
                         rule.timeout_minutes,
                         no_reply_words(rule.no_reply_words),
                         kinds,
-                        None if scope is None else set(scope.ids),
+                        None if scope is None else frozenset(scope.ids),
                     )
                 )
-        return watches
+        return tuple(watches)
 
     def _chat_members(self, chat_ids):
         """{chat: {member id: userid}} of the archived members of chats."""
@@ -322,24 +343,35 @@ class WecomReplyWait(models.Model):
             return
         members = self._chat_members(by_chat)
         pairs = {}
+        answerers_of = {}  # (chat, scope): the userids answering there (rules share scopes)
         for rule, _minutes, _words, rule_kinds, scope in watches:
             for chat_id in by_chat:
-                answerers = self._in_scope(members.get(chat_id, {}), scope)
-                if kinds[chat_id] in rule_kinds and answerers:
-                    pairs[rule.id, chat_id] = frozenset(answerers.values())
+                if kinds[chat_id] not in rule_kinds:
+                    continue
+                answerers = answerers_of.get((chat_id, scope))
+                if answerers is None:
+                    answerers = answerers_of[chat_id, scope] = frozenset(
+                        self._in_scope(members.get(chat_id, {}), scope).values()
+                    )
+                if answerers:
+                    pairs[rule.id, chat_id] = answerers
         if not pairs:
             return
         words = {rule.id: rule_words for rule, _m, rule_words, _k, _s in watches}
         old = self._read_waits(list(pairs))
         rows, answers, late = [], [], []
+        chats = {}  # chat: (its messages in order, their openers), for every rule
         for (rule_id, chat_id), answerers in pairs.items():
-            messages = sorted(by_chat[chat_id])
+            if chat_id not in chats:
+                messages = sorted(by_chat[chat_id])
+                chats[chat_id] = messages, Openers(messages)
+            messages, openers = chats[chat_id]
             before = old.get((rule_id, chat_id))
             if before and messages[0][:2] < before[2:4]:
                 late.append((rule_id, chat_id, answerers, messages[0][:2]))
                 continue
             state = before[:2] if before and before[0] else None
-            state, closed = fold(state, messages, answerers, words[rule_id])
+            state, closed = fold(state, messages, answerers, words[rule_id], openers)
             answers += [(rule_id, chat_id, *answer) for answer in closed]
             recorded = bool(before and state and before[4] and before[1] == state[1])
             rows.append((rule_id, chat_id, *(state or (None, None)), *messages[-1][:2], recorded))
@@ -358,16 +390,18 @@ class WecomReplyWait(models.Model):
         id) — past their deadline are timeouts (recorded here when the job has not
         recorded them yet: the answer proves the archive reached it); every one answers
         its case."""
-        schedule = corp._stat_schedule()
+        deadlines = Deadlines(corp._stat_schedule())
         by_id = {rule.id: (rule, minutes, scope) for rule, minutes, _w, _k, scope in watches}
         late = []
         for rule_id, chat_id, since, message_id, at, _answer_id in answers:
             rule, minutes, scope = by_id[rule_id]
-            if is_due(since, at, minutes, schedule):
+            if deadlines.is_due(since, at, minutes):
                 late.append((rule, scope, chat_id, message_id, at))
         if late:
             self._record(corp, late)
-        self._answer(corp, answers, {rule_id: item[1] for rule_id, item in by_id.items()})
+        self._answer(
+            corp, answers, {rule_id: item[1] for rule_id, item in by_id.items()}, deadlines
+        )
 
     def _read_waits(self, pairs):
         """{(rule, chat): (since, message id, last time, last id, recorded)}."""
@@ -434,18 +468,19 @@ class WecomReplyWait(models.Model):
         )
         self.invalidate_model()
 
-    def _answer(self, corp, answers, minutes):
+    def _answer(self, corp, answers, minutes, deadlines=None):
         """The waits that closed — (rule, chat, since, message id, answered at, answer
         id) — answer their timeout cases. A case whose answer reached the archive only
         after it was recorded, and came in time, is a false positive (closed as such when
-        nobody has started on it)."""
+        nobody has started on it). ``deadlines``: a lib.timeouts.Deadlines of the corp's
+        schedule, to share the spans already worked out."""
         if not answers:
             return
-        schedule = corp._stat_schedule()
+        deadlines = deadlines or Deadlines(corp._stat_schedule())
         columns = list(
             zip(
                 *(
-                    (rule_id, message_id, at, not is_due(since, at, minutes[rule_id], schedule))
+                    (rule_id, message_id, at, not deadlines.is_due(since, at, minutes[rule_id]))
                     for rule_id, _chat_id, since, message_id, at, _answer_id in answers
                 ),
                 strict=True,

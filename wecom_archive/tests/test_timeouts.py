@@ -297,6 +297,31 @@ class TestTimeouts(TimeoutCorpus):
         self.assertTrue(case.alerted)
         self.assertEqual(self.Violation._cron_alert(), 0, "nobody is told twice")
 
+    def test_watches_follow_rule_and_scope_changes(self):
+        """The watches are built once per worker (the pipeline reads them at each batch):
+        a rule's change, a member's departments and the department tree renew them, and
+        what is kept holds plain values only (no records of a closed cursor)."""
+
+        def watch():
+            found = [item for item in self.Wait._watches(self.corp) if item[0] == self.rule]
+            return found and found[0][1:]
+
+        words = watch()[1]
+        self.assertIn("好的", words)
+        self.assertEqual(watch(), (30, words, {"external", "group"}, {self.alice.id, self.bob.id}))
+        for item in self.Wait._company_watches(self.corp.company_id.id):
+            self.assertTrue(all(isinstance(part, int | frozenset) for part in item[:4]), item)
+            self.assertIsInstance(item[4], frozenset)
+        self.carol.department_ids = self.east  # Carol joins a subdepartment of the rule's
+        self.assertEqual(watch()[3], {self.alice.id, self.bob.id, self.carol.id})
+        self.east.parent_id = self.other  # the subdepartment moves out of the rule's
+        self.assertEqual(watch()[3], {self.bob.id})
+        self.rule.write({"timeout_value": 2, "timeout_unit": "hours", "watch_group": False})
+        self.assertEqual(watch()[:2], (120, words))
+        self.assertEqual(watch()[2], {"external"})
+        self.rule.active = False
+        self.assertFalse(watch())
+
     def test_kinds_and_words_are_the_rules(self):
         # without group chats and with 在吗 needing no reply: C3 and G4 are no timeouts
         self.rule.write({"watch_group": False, "no_reply_words": "好的,谢谢,在吗"})

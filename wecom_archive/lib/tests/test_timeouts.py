@@ -3,6 +3,9 @@ from datetime import datetime, timedelta
 from wecom_archive.lib.stats import Schedule, working_seconds
 from wecom_archive.lib.timeouts import (
     DEFAULT_NO_REPLY_WORDS,
+    Deadlines,
+    Openers,
+    _compared,
     fold,
     is_due,
     needs_reply,
@@ -77,3 +80,49 @@ def test_long_waits_count_whole_days_as_working_seconds_does():
         for days in (0, 1, 2, 3, 4, 6, 7, 8, 13, 30, 95):
             until = since + timedelta(days=days, hours=days % 5, minutes=7 * days)
             assert waited_seconds(since, until, schedule) == working_seconds(since, until, schedule)
+
+
+def test_openers_shared_by_rules_fold_as_each_rule_alone():
+    m = [
+        (shanghai(*MON, 10, 0), 1, CUSTOMER, "好的！"),
+        (shanghai(*MON, 10, 1), 2, CUSTOMER, "收到"),
+        (shanghai(*MON, 10, 2), 3, "wmOther02", ""),  # a picture: needs an answer
+        (shanghai(*MON, 10, 5), 4, OTHER, "在吗"),  # a member: never opens
+        (shanghai(*MON, 10, 9), 5, MEMBER, "您好"),
+        (shanghai(*MON, 10, 10), 6, CUSTOMER, "好的，那什么时候发货？"),
+    ]
+    openers = Openers(m)
+    for words in (WORDS, no_reply_words("收到"), frozenset()):
+        for answerers in ({MEMBER}, {OTHER}, {MEMBER, OTHER}, set()):
+            for state in (None, (m[0][0], 1)):
+                shared = fold(state, m, answerers, words, openers)
+                assert shared == fold(state, m, answerers, words)
+                # the rule-by-rule reference: needs_reply on each customer message
+                alone, answers = state, []
+                for when, message_id, sender, text in m:
+                    if sender in answerers:
+                        if alone is not None:
+                            answers.append((*alone, when, message_id))
+                            alone = None
+                    elif alone is None and sender.startswith("wm") and needs_reply(text, words):
+                        alone = (when, message_id)
+                assert shared == (alone, answers)
+    assert [openers.opens(i, WORDS) for i in range(6)] == [False, False, True, False, False, True]
+    assert [openers.opens(i, frozenset()) for i in range(6)] == [True] * 3 + [False] * 2 + [True]
+    # a text is normalised in one pass: its segments joined are normalize_word's
+    for text in (" 好的！！ ", "好 的", "👍🏻", "OK.", "不客气[微笑]", "好的，那什么时候发货？"):
+        assert _compared(text)[0] == normalize_word(text)
+    assert _compared("") is None
+
+
+def test_deadlines_decide_as_is_due():
+    since = shanghai(2024, 6, 7, 17, 50)  # a Friday
+    sundays = Schedule(weekdays=frozenset({6, 0}), start=0.0, end=24.0)
+    for schedule in (OFFICE, sundays):
+        deadlines = Deadlines(schedule)
+        for minutes in (1, 10, 30, 120, 600, 2880, 4320):
+            for offset in (-5, 0, 9, 10, 29, 30, 31, 119, 120, 600, 2879, 2880, 2881, 5000):
+                until = since + timedelta(minutes=offset)
+                assert deadlines.is_due(since, until, minutes) == is_due(
+                    since, until, minutes, schedule
+                ), (minutes, offset)
