@@ -342,19 +342,32 @@ class WecomReplyWait(models.Model):
         if not by_chat:
             return
         members = self._chat_members(by_chat)
-        pairs = {}
-        answerers_of = {}  # (chat, scope): the userids answering there (rules share scopes)
-        for rule, _minutes, _words, rule_kinds, scope in watches:
-            for chat_id in by_chat:
-                if kinds[chat_id] not in rule_kinds:
-                    continue
-                answerers = answerers_of.get((chat_id, scope))
-                if answerers is None:
-                    answerers = answerers_of[chat_id, scope] = frozenset(
-                        self._in_scope(members.get(chat_id, {}), scope).values()
-                    )
-                if answerers:
-                    pairs[rule.id, chat_id] = answerers
+        # a chat's answerers under each rule, from its few members: the rules whose scope
+        # holds each member (not every rule's scope against every chat)
+        everyone, rules_of = [], defaultdict(list)
+        for index, (_rule, _minutes, _words, _kinds, scope) in enumerate(watches):
+            if scope is None:
+                everyone.append(index)
+            for member_id in scope or ():
+                rules_of[member_id].append(index)
+        answerers_of = [{} for _watch in watches]  # per rule: {chat: userids}, in chat order
+        for chat_id in by_chat:
+            chat_members = members.get(chat_id, {})
+            found = defaultdict(set)
+            for member_id, userid in chat_members.items():
+                for index in rules_of.get(member_id, ()):
+                    found[index].add(userid)
+            if chat_members:
+                for index in everyone:
+                    found[index] = set(chat_members.values())
+            for index, userids in found.items():
+                if kinds[chat_id] in watches[index][3]:
+                    answerers_of[index][chat_id] = frozenset(userids)
+        pairs = {
+            (rule.id, chat_id): answerers
+            for (rule, *_watch), chats in zip(watches, answerers_of, strict=True)
+            for chat_id, answerers in chats.items()
+        }
         if not pairs:
             return
         words = {rule.id: rule_words for rule, _m, rule_words, _k, _s in watches}
