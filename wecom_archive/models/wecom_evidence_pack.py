@@ -30,6 +30,7 @@ from ..lib import cards
 from ..lib import evidence as lib
 from ..lib.detectors import mask_text
 from ..models.wecom_corp import STAT_TZ
+from .wecom_viewer import _MESSAGE_COLUMNS, _WITH_PARTS
 
 _logger = logging.getLogger(__name__)
 
@@ -371,7 +372,7 @@ class WecomEvidencePack(models.Model):
             viewer._order_by(page, "ASC", CHUNK)
             rows = self.env.execute_query_dict(
                 page.select(
-                    *(SQL("%s AS %s", SQL.identifier(table, c), SQL(c)) for c in _COLUMNS),
+                    *(SQL("%s AS %s", SQL.identifier(table, c), SQL(c)) for c in _MESSAGE_COLUMNS),
                     SQL("%s AS body_sha256", SQL.identifier(table, "body_sha256")),
                     SQL("%s::text AS body_text", SQL.identifier(table, "body")),
                 )
@@ -790,24 +791,6 @@ class WecomEvidencePack(models.Model):
             attachments = expired.attachment_id
             expired.write({"state": "expired", "attachment_id": False})
             attachments.unlink()
-
-
-_COLUMNS = (
-    "id",
-    "seq",
-    "msgid",
-    "msgtime",
-    "msgtype",
-    "sender",
-    "body",
-    "state",
-    "error",
-    "recalled",
-    "corp_id",
-    "conversation_id",
-    "sdkfileid",
-)
-_WITH_PARTS = ("mixed", "chatrecord")
 
 
 def _local_card(card, files, tz):
