@@ -338,12 +338,7 @@ export class ChatViewer extends Component {
         }
         try {
             const result = await this.orm.call("wecom.message", "search_messages", [query], {
-                member_id: this.state.filterMember ? this.state.memberId : false,
-                ...(this.state.filterPartner ? this.partnerFilter : {}),
-                date_from: this.state.dateFrom || false,
-                date_to: this.state.dateTo || false,
-                msgtype: this.state.msgtype || false,
-                recalled_only: this.state.recalledOnly,
+                ...this.searchFilters,
                 cursor: more ? this.state.resultsNext : null,
             });
             this.state.results = more ? [...this.state.results, ...result.results] : result.results;
@@ -356,22 +351,25 @@ export class ChatViewer extends Component {
         }
     }
 
+    /** The search's filters, as search_messages and the search's evidence pack take them. */
+    get searchFilters() {
+        return {
+            member_id: this.state.filterMember ? this.state.memberId : false,
+            ...(this.state.filterPartner ? this.partnerFilter : {}),
+            date_from: this.state.dateFrom || false,
+            date_to: this.state.dateTo || false,
+            msgtype: this.state.msgtype || false,
+            recalled_only: this.state.recalledOnly,
+        };
+    }
+
     /** 导出证据包 of the search's results (its keyword and filters, read on the server). */
     async exportSearchEvidence() {
         const action = await this.orm.call(
             "wecom.evidence.pack",
             "request_search",
             [this.state.query.trim()],
-            {
-                filters: {
-                    member_id: this.state.filterMember ? this.state.memberId : false,
-                    ...(this.state.filterPartner ? this.partnerFilter : {}),
-                    date_from: this.state.dateFrom || false,
-                    date_to: this.state.dateTo || false,
-                    msgtype: this.state.msgtype || false,
-                    recalled_only: this.state.recalledOnly,
-                },
-            }
+            { filters: this.searchFilters }
         );
         this.actionService.doAction(action);
     }
