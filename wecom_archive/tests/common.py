@@ -53,6 +53,23 @@ def build_test_corpus(root, corpid, secret, messages, versions=(1,), media=None)
     return out
 
 
+NEW_YEAR_2026_MS = 1_767_225_600_000  # 2026-01-01 00:00:00 UTC, in ms
+
+
+def text_message(msgid, second, sender, to, content):
+    """A text message of a 1:1 chat, sent ``second`` seconds into 2026 (UTC)."""
+    return {
+        "msgid": msgid,
+        "action": "send",
+        "from": sender,
+        "tolist": to,
+        "roomid": "",
+        "msgtime": NEW_YEAR_2026_MS + second * 1000,
+        "msgtype": "text",
+        "text": {"content": content},
+    }
+
+
 def use_zh_cn(env):
     """zh_CN active with the addon's terms loaded, and the admin reading it in Shanghai time:
     the screens as the users see them (the browser tours)."""

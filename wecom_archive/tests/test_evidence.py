@@ -20,28 +20,16 @@ from ..lib import evidence_verify as verify_lib
 from ..lib.integrity import body_hash
 from ..lib.tests.samples import SAMPLES
 from ..models import wecom_evidence_pack
+from .common import NEW_YEAR_2026_MS as T
 from .common import WecomCase, key_pair, use_zh_cn
+from .common import text_message as text
 
-T = 1_767_225_600_000  # 2026-01-01 00:00:00 UTC, in ms
 AILUN, BAIXUE, X = "ailun", "baixue", "wmEvidenceX00001"
 PICTURE = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
     b"=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
 )
-
-
-def text(msgid, second, sender, to, content):
-    return {
-        "msgid": msgid,
-        "action": "send",
-        "from": sender,
-        "tolist": to,
-        "roomid": "",
-        "msgtime": T + second * 1000,
-        "msgtype": "text",
-        "text": {"content": content},
-    }
 
 
 def corpus():

@@ -11,26 +11,13 @@ from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 
 from .common import WecomCase, key_pair, use_zh_cn
+from .common import text_message as text
 
-T = 1_767_225_600_000  # 2026-01-01 00:00:00 UTC, in ms
 AILUN, X = "mask_ailun", "wmMaskX000000001"
 MOBILE, MOBILE_MASKED = "13812345678", "138****5678"
 EMAIL, EMAIL_MASKED = "zhangsan@example.com", "z*******@example.com"
 CARD, CARD_MASKED = "6222021001123456789", "6222***********6789"
 ORIGINALS = (MOBILE, EMAIL, CARD, "12345678", "zhangsan")
-
-
-def text(msgid, second, sender, to, content):
-    return {
-        "msgid": msgid,
-        "action": "send",
-        "from": sender,
-        "tolist": to,
-        "roomid": "",
-        "msgtime": T + second * 1000,
-        "msgtype": "text",
-        "text": {"content": content},
-    }
 
 
 @tagged("post_install", "-at_install")
