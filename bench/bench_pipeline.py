@@ -16,7 +16,12 @@ Measured in the same process on the same machine:
 - the share spent keeping the daily statistics (the chats' and members' days; the cases are
   counted on them as they are recorded, in the scan) in each batch's transaction;
 - the share spent keeping the reply-timeout waits of 100 timeout rules (and recording the
-  timeouts answered in the pull), apart from the scan.
+  timeouts answered in the pull), apart from the scan;
+- where the pull's CPU goes: the CPU seconds of the decryption workers (RSA + DecryptData),
+  of the Odoo process (every thread: fetching, parsing, storing, scanning) and of
+  PostgreSQL (this database's backends and the server's own processes: WAL writer,
+  checkpointer…), against the wall time times the cores. The ratio to the bare RSA rate
+  is what the workers get of the cores once Odoo and PostgreSQL have had theirs.
 WECOM_BENCH_PROFILE=FILE writes a cProfile of the pull to FILE.
 """
 
@@ -41,8 +46,29 @@ def max_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-# The decryption workers' peak RSS, read from /proc just before each one is stopped.
+def cpu_seconds(pid):
+    """User + system CPU seconds of process ``pid`` so far (every thread), 0 once gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids():
+    """This database's backends and the server's own processes (WAL writer, checkpointer,
+    background writer, autovacuum): not the other databases' backends."""
+    env.cr.execute(
+        """SELECT pid FROM pg_stat_activity
+            WHERE datname = current_database() OR datname IS NULL"""
+    )
+    return {pid for (pid,) in env.cr.fetchall()}
+
+
+# The decryption workers' peak RSS and CPU, read from /proc just before each one is stopped.
 worker_rss_mb = [0.0]
+worker_cpu_s = [0.0]
 untimed_close = decrypt._Worker.close
 
 
@@ -51,6 +77,7 @@ def close_and_measure(worker):
         for line in status:
             if line.startswith("VmHWM:"):
                 worker_rss_mb[0] = max(worker_rss_mb[0], int(line.split()[1]) / 1024)
+    worker_cpu_s[0] += cpu_seconds(worker.process.pid)
     untimed_close(worker)
 
 
@@ -241,6 +268,8 @@ profile_path = os.environ.get("WECOM_BENCH_PROFILE")
 profiler = cProfile.Profile() if profile_path else None
 
 rss_before = max_rss_mb()
+pg_before = {pid: cpu_seconds(pid) for pid in postgres_pids()}
+odoo_before = cpu_seconds(os.getpid())
 started = time.perf_counter()
 if profiler:
     profiler.enable()
@@ -249,6 +278,8 @@ if profiler:
     profiler.disable()
     profiler.dump_stats(profile_path)
 elapsed = time.perf_counter() - started
+odoo_cpu = cpu_seconds(os.getpid()) - odoo_before
+pg_cpu = sum(cpu_seconds(pid) - pg_before.get(pid, 0.0) for pid in postgres_pids() | set(pg_before))
 rss_after = max_rss_mb()
 rate = stored / elapsed
 result = {
@@ -271,8 +302,18 @@ result = {
     "timeout_cases": env["wecom.violation"].search_count([("kind", "=", "timeout")]),
     "timeout_upkeep_seconds": round(wait_seconds[0], 2),
     "timeout_upkeep_share_of_pull": round(wait_seconds[0] / elapsed, 3),
+    "cpu_workers_s": round(worker_cpu_s[0], 2),
+    "cpu_odoo_s": round(odoo_cpu, 2),
+    "cpu_postgres_s": round(pg_cpu, 2),
+    "cpu_capacity_s": round(elapsed * workers, 2),
 }
 print("BENCH " + json.dumps(result))
 print(f"BENCH stats upkeep share: {100 * stats_seconds[0] / elapsed:.1f} %")
 print(f"BENCH scan share (300 rules of every kind): {100 * scan_seconds[0] / elapsed:.1f} %")
 print(f"BENCH timeout upkeep share (100 timeout rules): {100 * wait_seconds[0] / elapsed:.1f} %")
+busy = worker_cpu_s[0] + odoo_cpu + pg_cpu
+print(
+    f"BENCH pull CPU: decryption workers {worker_cpu_s[0]:.1f} s, Odoo {odoo_cpu:.1f} s, "
+    f"PostgreSQL {pg_cpu:.1f} s, of {elapsed * workers:.1f} core-seconds "
+    f"({elapsed:.1f} s x {workers} cores; {100 * busy / (elapsed * workers):.0f} % busy)"
+)
