@@ -1,3 +1,4 @@
+import functools
 import json
 import logging
 import re
@@ -69,6 +70,9 @@ def _without_nul(value):
     return value
 
 
+# A batch's message times are converted by the store, the statistics, the reply waits and
+# the scan: each conversion once (datetimes are immutable, sharing them is safe).
+@functools.lru_cache(maxsize=8192)
 def _ms_to_datetime(ms):
     if not ms:
         return None
@@ -113,6 +117,30 @@ _STORE_COLUMNS = (
     "body_sha256",  # lib.integrity.body_hash: the hash chain's (models/wecom_integrity.py)
     *_MESSAGE_COLUMNS,
 )
+# The PostgreSQL types of the columns _store_batch inserts (the others: text), and its
+# statement: one array per column, cast and unnested (one parameter each, not a literal
+# row per message for the client to format and the server to parse).
+_STORE_TYPES = {
+    "corp_id": "int4",
+    "company_id": "int4",
+    "seq": "int8",
+    "publickey_ver": "int4",
+    "body": "jsonb",
+    "known_type": "bool",
+    "msgtime": "timestamp",
+    "recalled": "bool",
+    "conversation_id": "int4",
+    "media_size": "int4",
+    "create_uid": "int4",
+    "create_date": "timestamp",
+    "write_uid": "int4",
+    "write_date": "timestamp",
+}
+_STORE_ALL = (*_STORE_COLUMNS, "create_uid", "create_date", "write_uid", "write_date")
+_STORE_QUERY = f"""
+    INSERT INTO wecom_message ({", ".join(_STORE_ALL)})
+    SELECT * FROM unnest({", ".join(f"%s::{_STORE_TYPES.get(c, 'text')}[]" for c in _STORE_ALL)})
+    ON CONFLICT (corp_id, msgid) DO NOTHING RETURNING msgid, id"""
 
 
 class WecomMessage(models.Model):
@@ -310,12 +338,8 @@ class WecomMessage(models.Model):
             rows.append((*head, *tail, uid, now, uid, now))
         if not rows:
             return []
-        query = (
-            f"INSERT INTO wecom_message ({', '.join(_STORE_COLUMNS)}, "
-            "create_uid, create_date, write_uid, write_date) VALUES %s "
-            "ON CONFLICT (corp_id, msgid) DO NOTHING RETURNING msgid, id"
-        )
-        inserted = dict(execute_values(self.env.cr, query, rows, page_size=len(rows), fetch=True))
+        self.env.cr.execute(_STORE_QUERY, [list(column) for column in zip(*rows, strict=True)])
+        inserted = dict(self.env.cr.fetchall())
         # A msgid WeCom delivers twice in one batch is stored once (its first row), and is
         # counted and scanned once.
         stored, seen = [], set()
@@ -371,10 +395,15 @@ class WecomMessage(models.Model):
         )
         departments = self._member_departments(list(members.values()))
         chats = self._ensure_conversations(corp, messages, contacts)
-        links = []
+        links, departments_of = [], {}  # the departments of each set of members, once
         for message in messages:
             member_ids = [members[p] for p in message.participants if p in members]
-            department_ids = sorted({d for m in member_ids for d in departments.get(m, ())})
+            key = tuple(member_ids)
+            department_ids = departments_of.get(key)
+            if department_ids is None:
+                department_ids = departments_of[key] = sorted(
+                    {d for m in member_ids for d in departments.get(m, ())}
+                )
             links.append((chats.get(message.msgid), member_ids, department_ids))
         return links
 
