@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: the pipeline end to end against the bare RSA bound, for N messages
-# (BENCH_MESSAGES, default 20000; several sizes: BENCH_MESSAGES="20000 200000").
+# (BENCH_MESSAGES, default 20000; several sizes: BENCH_MESSAGES="20000 200000"), BENCH_RUNS
+# times (default 3) each, summed up as min - median - max.
 source "$(dirname "$0")/common.sh"
 ensure_postgres
 CORPID=wwbench000000001
@@ -14,16 +15,23 @@ for n in ${BENCH_MESSAGES:-20000}; do
         (cd "$ROOT" && "$ODOO_PYTHON" -m wecom_archive.native.corpus prepare --out "$OUT" \
             --messages "$n" --media-scale 0.001 --corpid "$CORPID" --secret "$SECRET" >/dev/null)
     fi
-    echo "==> fresh database $DB"
-    dropdb --if-exists "$DB"
-    odoo --addons-path="$ADDONS_PATH" -d "$DB" -i wecom_archive --without-demo=all \
-        --http-port=8172 --stop-after-init --log-level=warn
-    echo "==> pulling $n messages"
-    WECOM_BENCH_CORPUS="$OUT" WECOM_BENCH_MESSAGES="$n" WECOM_BENCH_CORPID="$CORPID" \
-    WECOM_BENCH_SECRET="$SECRET" WECOM_FAKE_SDK_CORPUS="$OUT/sdk" \
-        odoo shell --addons-path="$ADDONS_PATH" -d "$DB" --no-http --log-level=warn \
-        < "$ROOT/bench/bench_pipeline.py" | grep '^BENCH'
-    dropdb --if-exists "$DB"
+    RESULTS="$BUILD/bench/pipeline-$n.jsonl"
+    : > "$RESULTS"
+    # several runs, each on a fresh database: a figure that holds is a min - median - max
+    for run in $(seq "${BENCH_RUNS:-3}"); do
+        echo "==> run $run: fresh database $DB, pulling $n messages"
+        dropdb --if-exists "$DB"
+        odoo --addons-path="$ADDONS_PATH" -d "$DB" -i wecom_archive --without-demo=all \
+            --http-port=8172 --stop-after-init --log-level=warn
+        out=$(WECOM_BENCH_CORPUS="$OUT" WECOM_BENCH_MESSAGES="$n" WECOM_BENCH_CORPID="$CORPID" \
+            WECOM_BENCH_SECRET="$SECRET" WECOM_FAKE_SDK_CORPUS="$OUT/sdk" \
+            odoo shell --addons-path="$ADDONS_PATH" -d "$DB" --no-http --log-level=warn \
+            < "$ROOT/bench/bench_pipeline.py" | grep '^BENCH')
+        echo "$out"
+        echo "$out" | grep '^BENCH {' | sed 's/^BENCH //' >> "$RESULTS"
+        dropdb --if-exists "$DB"
+    done
+    "$ODOO_PYTHON" "$ROOT/bench/summary.py" "$n" < "$RESULTS"
 done
 fresh_db_bench() {  # fresh_db_bench TITLE SCRIPT ENV_VAR N: SCRIPT in odoo shell on a new database
     local title=$1 script=$2 var=$3 n=$4 db="wecom_bench_$$"

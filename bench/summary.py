@@ -1,0 +1,40 @@
+"""The pipeline bench's runs summed up: min - median - max of each figure, one line each
+(`name: min - median - max unit`). Reads the runs' JSON lines on stdin; the argument is the
+number of messages pulled."""
+
+import json
+import statistics
+import sys
+
+FIGURES = (  # (key, name, unit, scale)
+    ("ratio", "pipeline_ratio_to_bare_rsa", "", 1),
+    ("end_to_end_msgs_per_s", "pipeline_end_to_end", "msg/s", 1),
+    ("bare_rsa_per_s", "pipeline_bare_rsa", "/s", 1),
+    ("scan_share_of_pull", "scan_share_of_pull", "%", 100),
+    ("stats_share_of_pull", "stats_upkeep_share_of_pull", "%", 100),
+    ("timeout_upkeep_share_of_pull", "timeout_upkeep_share_of_pull", "%", 100),
+    ("cpu_workers_s", "pull_cpu_decryption_workers", "s", 1),
+    ("cpu_odoo_s", "pull_cpu_odoo", "s", 1),
+    ("cpu_postgres_s", "pull_cpu_postgresql", "s", 1),
+    ("cpu_capacity_s", "pull_core_seconds", "s", 1),
+)
+
+
+def main():
+    runs = [json.loads(line) for line in sys.stdin if line.strip()]
+    if not runs:
+        sys.exit("no pipeline run to sum up")
+    messages = sys.argv[1]
+    print(f"==> the pipeline at {messages} messages, {len(runs)} runs: min - median - max")
+    for key, name, unit, scale in FIGURES:
+        values = sorted(run[key] * scale for run in runs if key in run)
+        if values:
+            low, mid, high = values[0], statistics.median(values), values[-1]
+            digits = 3 if key == "ratio" else 1
+            print(
+                f"{name}_{messages}: {low:.{digits}f} - {mid:.{digits}f} - {high:.{digits}f} {unit}"
+            )
+
+
+if __name__ == "__main__":
+    main()
