@@ -189,21 +189,19 @@ class WecomIntegrityBlock(models.Model):
         return block_id
 
     @api.model
-    def _chain_stored(self, corp, message_ids):
+    def _chain_stored(self, corp, stored):
         """Chain the messages a pull batch just inserted (the pipeline's hook, in its
-        transaction): one block over their seqs; the undecryptable ones wait as pending."""
-        if not message_ids:
-            return
-        cr = self.env.cr
-        self._lock(corp)
-        cr.execute(
-            """SELECT id, seq, msgid, state = 'done', body_sha256 FROM wecom_message
-                WHERE id = ANY(%s) AND seq IS NOT NULL ORDER BY seq, id""",
-            [list(message_ids)],
+        transaction): one block over their seqs; the undecryptable ones wait as pending.
+        ``stored``: (id, seq, msgid, decrypted, body hash) of each, as the insert returned
+        them (not read back)."""
+        rows = sorted(
+            (row for row in stored if row[1] is not None), key=lambda row: (row[1], row[0])
         )
-        rows = cr.fetchall()
         if not rows:
             return
+        message_ids = [row[0] for row in stored]
+        cr = self.env.cr
+        self._lock(corp)
         members = [(seq, msgid, digest) for _id, seq, msgid, done, digest in rows if done]
         pending = [seq for _id, seq, _msgid, done, _digest in rows if not done]
         lo, hi = rows[0][1], rows[-1][1]

@@ -140,7 +140,8 @@ _STORE_ALL = (*_STORE_COLUMNS, "create_uid", "create_date", "write_uid", "write_
 _STORE_QUERY = f"""
     INSERT INTO wecom_message ({", ".join(_STORE_ALL)})
     SELECT * FROM unnest({", ".join(f"%s::{_STORE_TYPES.get(c, 'text')}[]" for c in _STORE_ALL)})
-    ON CONFLICT (corp_id, msgid) DO NOTHING RETURNING msgid, id"""
+    ON CONFLICT (corp_id, msgid) DO NOTHING
+    RETURNING msgid, id, seq, state = 'done', body_sha256"""
 
 
 class WecomMessage(models.Model):
@@ -339,7 +340,8 @@ class WecomMessage(models.Model):
         if not rows:
             return []
         self.env.cr.execute(_STORE_QUERY, [list(column) for column in zip(*rows, strict=True)])
-        inserted = dict(self.env.cr.fetchall())
+        returned = self.env.cr.fetchall()  # (msgid, id, seq, decrypted, hash) of each new row
+        inserted = {msgid: message_id for msgid, message_id, *_chained in returned}
         # A msgid WeCom delivers twice in one batch is stored once (its first row), and is
         # counted and scanned once.
         stored, seen = [], set()
@@ -349,7 +351,13 @@ class WecomMessage(models.Model):
                 stored.append((inserted[m.msgid], m, links[m.msgid]))
         self._attach(corp, stored)
         self.env["wecom.violation"]._scan(corp, stored)
-        self.env["wecom.integrity.block"]._chain_stored(corp, list(inserted.values()))
+        self.env["wecom.integrity.block"]._chain_stored(
+            corp,
+            [
+                (message_id, seq, msgid, done, digest)
+                for msgid, message_id, seq, done, digest in returned
+            ],
+        )
         self.env.invalidate_all()
         return list(inserted.values())
 
