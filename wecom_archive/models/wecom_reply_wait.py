@@ -25,7 +25,6 @@ from ..lib.timeouts import (
 )
 from .wecom_corp import PULL_LOCK
 from .wecom_message import _ms_to_datetime
-from .wecom_violation import MAIN_DEPARTMENT
 
 _logger = logging.getLogger(__name__)
 
@@ -330,15 +329,26 @@ class WecomReplyWait(models.Model):
         watches = self._watches(corp)
         if not watches:
             return
+        # a chat's kind is its key's (lib.normalize.conversation_key): worked out once per
+        # chat, and a message's time only in the chats watched
         by_chat, kinds = defaultdict(list), {}
         for message_id, message, (chat_id, _members, _departments) in stored:
-            when = _ms_to_datetime(message.msgtime)
-            if not chat_id or not when or not counted(message.action, message.msgtype):
+            if not chat_id or not message.msgtime:
                 continue
-            kind = conversation_key(message.roomid, message.sender, message.tolist)[0]
-            if kind in WATCHED_KINDS:
-                kinds[chat_id] = kind
-                by_chat[chat_id].append((when, message_id, message.sender, message.text or ""))
+            kind = kinds.get(chat_id)
+            if kind is None:
+                kind = kinds[chat_id] = conversation_key(
+                    message.roomid, message.sender, message.tolist
+                )[0]
+            if kind in WATCHED_KINDS and counted(message.action, message.msgtype):
+                by_chat[chat_id].append(
+                    (
+                        _ms_to_datetime(message.msgtime),
+                        message_id,
+                        message.sender,
+                        message.text or "",
+                    )
+                )
         if not by_chat:
             return
         members = self._chat_members(by_chat)
@@ -374,6 +384,9 @@ class WecomReplyWait(models.Model):
         old = self._read_waits(list(pairs))
         rows, answers, late = [], [], []
         chats = {}  # chat: (its messages in order, their openers), for every rule
+        # the fold of a chat from one state for some answerers and words, for every rule
+        # folding the same (rules differing in their delay only)
+        folded = {}
         for (rule_id, chat_id), answerers in pairs.items():
             if chat_id not in chats:
                 messages = sorted(by_chat[chat_id])
@@ -384,7 +397,10 @@ class WecomReplyWait(models.Model):
                 late.append((rule_id, chat_id, answerers, messages[0][:2]))
                 continue
             state = before[:2] if before and before[0] else None
-            state, closed = fold(state, messages, answerers, words[rule_id], openers)
+            key = (chat_id, state, answerers, words[rule_id])
+            if key not in folded:
+                folded[key] = fold(state, messages, answerers, words[rule_id], openers)
+            state, closed = folded[key]
             answers += [(rule_id, chat_id, *answer) for answer in closed]
             recorded = bool(before and state and before[4] and before[1] == state[1])
             rows.append((rule_id, chat_id, *(state or (None, None)), *messages[-1][:2], recorded))
@@ -396,13 +412,16 @@ class WecomReplyWait(models.Model):
             rows.append((rule_id, chat_id, *(state or (None, None)), *last, recorded))
         self._write_waits(corp, rows)
         if answers:
-            self._answered(corp, watches, answers)
+            new = {message_id for message_id, _message, _link in stored}
+            self._answered(corp, watches, answers, members, new)
 
-    def _answered(self, corp, watches, answers):
+    def _answered(self, corp, watches, answers, members=None, new=()):
         """The waits that closed — (rule, chat, since, message id, answered at, answer
         id) — past their deadline are timeouts (recorded here when the job has not
         recorded them yet: the answer proves the archive reached it); every one answers
-        its case."""
+        its case. ``members``: the chats' archived members, when the caller has them;
+        ``new``: ids of messages just stored, whose waits can have no case but the one
+        recorded here (already answered): only the others are looked for."""
         deadlines = Deadlines(corp._stat_schedule())
         by_id = {rule.id: (rule, minutes, scope) for rule, minutes, _w, _k, scope in watches}
         late = []
@@ -411,9 +430,12 @@ class WecomReplyWait(models.Model):
             if deadlines.is_due(since, at, minutes):
                 late.append((rule, scope, chat_id, message_id, at))
         if late:
-            self._record(corp, late)
+            self._record(corp, late, members)
         self._answer(
-            corp, answers, {rule_id: item[1] for rule_id, item in by_id.items()}, deadlines
+            corp,
+            [answer for answer in answers if answer[3] not in new],
+            {rule_id: item[1] for rule_id, item in by_id.items()},
+            deadlines,
         )
 
     def _read_waits(self, pairs):
@@ -632,12 +654,16 @@ class WecomReplyWait(models.Model):
         self.invalidate_model()
         return new_ids
 
-    def _record(self, corp, due):
-        """Record timeouts as cases, set-based (wecom.violation._record_cases). ``due``:
-        (rule, scope, chat, customer message id, answered at or None)."""
+    def _record(self, corp, due, members=None):
+        """Record timeouts as cases, set-based (wecom.violation._record_cases), counted on
+        their chat's day. ``due``: (rule, scope, chat, customer message id, answered at or
+        None); ``members``: the chats' archived members (_chat_members), when the caller
+        has them. The statement fills in the rule's category and severity, the customer's
+        record and the employee's department."""
         cr = self.env.cr
         chat_ids = list({chat_id for _r, _s, chat_id, *_rest in due})
-        members = self._chat_members(chat_ids)
+        if members is None:
+            members = self._chat_members(chat_ids)
         cr.execute(
             """SELECT c.id, c.kind, g.owner_id FROM wecom_conversation c
                  LEFT JOIN wecom_group g ON g.id = c.group_id WHERE c.id = ANY(%s)""",
@@ -654,12 +680,7 @@ class WecomReplyWait(models.Model):
             message_id: (sender, receivers, msgtime, text or cards.snippet(cards.card(body)))
             for message_id, sender, receivers, msgtime, text, body in cr.fetchall()
         }
-        cr.execute(
-            """SELECT external_userid, id FROM wecom_contact
-                WHERE corp_id = %s AND external_userid = ANY(%s)""",
-            [corp.id, list({sender for sender, *_rest in messages.values()})],
-        )
-        contacts = dict(cr.fetchall())
+        company_id, corp_id = corp.company_id.id, corp.id
         rows = []
         for rule, scope, chat_id, message_id, answered_at in due:
             if message_id not in messages:
@@ -672,13 +693,11 @@ class WecomReplyWait(models.Model):
             rows.append(
                 {
                     "name": f"ct{msgtime:%Y%m%d%H%M%S}-{message_id}-{rule.id}",
-                    "company_id": corp.company_id.id,
-                    "corp_id": corp.id,
+                    "company_id": company_id,
+                    "corp_id": corp_id,
                     "message_id": message_id,
                     "rule_id": rule.id,
                     "kind": "timeout",
-                    "category": rule.category,
-                    "severity": rule.severity,
                     "sender": sender,
                     "sender_role": "customer",
                     "receivers": receivers,
@@ -687,33 +706,12 @@ class WecomReplyWait(models.Model):
                     "content": content,
                     # the employee: a group's owner if the rule applies to them
                     "member_id": owner if owner in in_scope else in_scope[0],
-                    "contact_id": contacts.get(sender),  # the customer who waited
+                    "customer": sender,  # the customer who waited
                     "answered_at": answered_at,
                     "member_ids": in_scope,
+                    "chat_id": chat_id,
                 }
             )
-        if not rows:
-            return []
-        cr.execute(
-            f"SELECT m.id, {MAIN_DEPARTMENT} FROM wecom_member m WHERE m.id = ANY(%s)",
-            [list({row["member_id"] for row in rows})],
-        )
-        departments = dict(cr.fetchall())
-        for row in rows:
-            row["department_id"] = departments.get(row["member_id"])
-        new_ids = self.env["wecom.violation"]._record_cases(rows)
-        if new_ids:
-            # counted on their chat's day, as the statistics' rebuild counts every case
-            cr.execute(
-                """UPDATE wecom_stat_chat_day d SET violation_count = d.violation_count + v.n
-                     FROM (SELECT m.conversation_id,
-                                  ((m.msgtime AT TIME ZONE 'UTC') AT TIME ZONE %s)::date AS day,
-                                  count(*) AS n
-                             FROM wecom_violation v JOIN wecom_message m ON m.id = v.message_id
-                            WHERE v.id = ANY(%s) GROUP BY 1, 2) v
-                    WHERE d.conversation_id = v.conversation_id AND d.day = v.day""",
-                [corp._stat_tz(), new_ids],
-            )
-            self.env["wecom.stat.chat.day"].invalidate_model(["violation_count"])
+        new_ids = self.env["wecom.violation"]._record_cases(rows, count=corp)
         self.env["wecom.violation"].invalidate_model()
         return new_ids
