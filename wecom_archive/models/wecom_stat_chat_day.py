@@ -1,7 +1,7 @@
 import dataclasses
 import json
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -10,6 +10,7 @@ from ..lib.normalize import conversation_key, id_kind
 from ..lib.stats import NOT_COUNTED_TYPES, ChatDay, LocalDays, counted, day_bounds, fold
 from .wecom_conversation import KINDS
 from .wecom_message import _ms_to_datetime
+from .wecom_stat_member_day import copy_rows
 
 # The stored columns of a chat's day, as lib.stats.ChatDay holds them, and their types.
 _CELL_COLUMNS = {
@@ -49,15 +50,20 @@ def _iso(moment):
 
 def _cell_row(cell):
     """A ChatDay as the values of _CELL_COLUMNS, in JSON."""
+    return tuple(_iso(v) if isinstance(v, datetime) else v for v in _cell_values(cell))
+
+
+def _cell_values(cell):
+    """A ChatDay as the values of _CELL_COLUMNS (the speakers a sorted list)."""
     return (
-        _iso(cell.waiting_in),
-        _iso(cell.waiting_since),
+        cell.waiting_in,
+        cell.waiting_since,
         cell.message_count,
         cell.customer_message_count,
         len(cell.speakers),
         sorted(cell.speakers),
         cell.first_sender,
-        _iso(cell.last_time),
+        cell.last_time,
         cell.last_id,
         cell.customer_wrote,
         cell.answered,
@@ -97,6 +103,24 @@ def _customer_counters(cell):
         "first_reply_count": cell.reply_count,
         "first_reply_seconds": cell.reply_seconds,
     }
+
+
+def _message_totals(totals, messages, members):
+    """Add to ``totals`` — {(member, day): Counter} — what messages — (chat kind, local
+    day, sender, the ids of their archived members) — count on the members' days: sent by
+    their sender, when a member (``members``: {userid: member id or None}), received by
+    their other members."""
+    counts = Counter()
+    for kind, day, sender, member_ids in messages:
+        sender_id = members.get(sender)
+        if sender_id:
+            counts[sender_id, day, "sent_" + kind] += 1
+        for member_id in member_ids:
+            if member_id != sender_id:
+                counts[member_id, day, "received_" + kind] += 1
+    for (member_id, day, counter), count in counts.items():
+        totals[member_id, day][counter] += count
+        totals[member_id, day][_TOTAL_OF[counter]] += count
 
 
 class WecomStatChatDay(models.Model):
@@ -168,38 +192,38 @@ class WecomStatChatDay(models.Model):
                 )
         if not new_messages:
             return
-        members = self._member_ids(corp, {sender for *_x, sender, _m in new_messages})
-        counts, by_cell, chats = Counter(), defaultdict(list), {}
+        by_cell, chats = defaultdict(list), {}
         for chat_id, day, when, message_id, sender, member_ids in new_messages:
             kind = kinds[chat_id]
             by_cell[chat_id, day].append((when, message_id, sender))
             customer_member = member_ids[0] if kind == "external" and member_ids else None
             chats[chat_id] = (kind, customer_member)
-            sender_id = members.get(sender)
-            if sender_id:
-                counts[sender_id, day, "sent_" + kind] += 1
-            for member_id in member_ids:
-                if member_id != sender_id:
-                    counts[member_id, day, "received_" + kind] += 1
-        totals = defaultdict(Counter)
-        for (member_id, day, counter), count in counts.items():
-            totals[member_id, day][counter] += count
-            totals[member_id, day][_TOTAL_OF[counter]] += count
         old, new = self._fold_cells(corp, chats, by_cell)
         self._write_cells(corp, chats, new)
-        self._count_cells(corp, chats, old, new, totals, members)
+        totals = defaultdict(Counter)
+        members = self._count_cells(
+            corp, chats, old, new, totals, {sender for *_x, sender, _m in new_messages}
+        )
+        _message_totals(
+            totals,
+            (
+                (kinds[chat_id], day, sender, member_ids)
+                for chat_id, day, *_m, sender, member_ids in new_messages
+            ),
+            members,
+        )
         self.env["wecom.stat.member.day"]._add(corp, totals)
 
     @api.model
     def _member_ids(self, corp, userids):
-        """{userid: member id} of those of ``userids`` who are members of the corp."""
+        """{userid: member id, or None when not a member of the corp} of ``userids``."""
         if not userids:
             return {}
         self.env.cr.execute(
             "SELECT userid, id FROM wecom_member WHERE corp_id = %s AND userid = ANY(%s)",
             [corp.id, list(userids)],
         )
-        return dict(self.env.cr.fetchall())
+        return dict.fromkeys(userids) | dict(self.env.cr.fetchall())
 
     def _fold_cells(self, corp, chats, by_cell):
         """Fold new messages — by_cell: {(chat, day): [(time, id, sender)]} — into the
@@ -367,28 +391,31 @@ class WecomStatChatDay(models.Model):
         )
         self.invalidate_model()
 
-    def _count_cells(self, corp, chats, old, new, totals, members):
+    def _count_cells(self, corp, chats, old, new, totals, userids=()):
         """Add to ``totals`` — {(member, day): Counter} — what the changed days count for
         members, less what they counted before: chats active and started, and the customer
-        chats' figures (waits, replies, unanswered messages). ``members``: {userid: member
-        id} known already (the batch's senders)."""
+        chats' figures (waits, replies, unanswered messages). Returns the members of the
+        days' parties and of ``userids`` (the senders of the messages counted beside), found
+        in one lookup: {userid: member id or None}."""
         parties = set()
         for (chat_id, day), cell in new.items():
             before = old.get(chat_id, {}).get(day)
-            parties |= cell.speakers | {cell.first_sender}
+            parties |= cell.speakers
+            parties.add(cell.first_sender)
             if before:
                 parties.add(before.first_sender)
-        missing = {p for p in parties - members.keys() if p and id_kind(p) == "member"}
-        members = {**members, **self._member_ids(corp, missing)}
+        members = self._member_ids(
+            corp, {p for p in parties if p and id_kind(p) == "member"} | set(userids)
+        )
         for (chat_id, day), cell in new.items():
             before = old.get(chat_id, {}).get(day)
             if before is None or before.first_sender != cell.first_sender:
-                if before and before.first_sender in members:
+                if before and members.get(before.first_sender):
                     totals[members[before.first_sender], day]["started_count"] -= 1
-                if cell.first_sender in members:
+                if members.get(cell.first_sender):
                     totals[members[cell.first_sender], day]["started_count"] += 1
             for party in cell.speakers - (before.speakers if before else set()):
-                if party in members:
+                if members.get(party):
                     totals[members[party], day]["chat_count"] += 1
             customer_member = chats[chat_id][1]
             if customer_member:
@@ -396,6 +423,7 @@ class WecomStatChatDay(models.Model):
                 then = _customer_counters(before) if before else {}
                 for counter, value in now.items():
                     totals[customer_member, day][counter] += value - then.get(counter, 0)
+        return members
 
     # -- rebuilding ------------------------------------------------------------------------------
     @api.model
@@ -403,21 +431,32 @@ class WecomStatChatDay(models.Model):
         """Recompute a corp's statistics of local days date_from..date_to from the archive
         (delete + insert): after a change of keyword rules, working hours or time zone, or
         an upgrade. The chats' days after the range whose carried-in wait changed follow.
-        The caller holds the corp's pipeline lock (wecom.stat.rebuild takes it)."""
+        The caller holds the corp's pipeline lock (wecom.stat.rebuild takes it).
+
+        One read of the range's messages, each with its archived members; the chats' days
+        folded and the members' days counted from them in Python by the upkeep's own code
+        (they cannot disagree), written with COPY. Its cost is the range's, whatever the
+        archive's size, and no plan depends on the tables' statistics being fresh."""
         self.env.flush_all()
         cr, tz = self.env.cr, corp._stat_tz()
         lo, hi = day_bounds(date_from, tz)[0], day_bounds(date_to, tz)[1]
+        # each message with its archived members (an index probe each: a cost of the range,
+        # not of the archive)
         cr.execute(
-            """SELECT m.conversation_id, m.msgtime, m.id, m.sender
+            """SELECT m.conversation_id, m.msgtime, m.id, m.sender,
+                      ARRAY(SELECT r.wecom_member_id FROM wecom_message_member_rel r
+                             WHERE r.wecom_message_id = m.id)
                  FROM wecom_message m
                 WHERE m.corp_id = %s AND m.msgtime >= %s AND m.msgtime < %s
                   AND m.conversation_id IS NOT NULL AND m.state = 'done' AND m.action = 'send'
                   AND COALESCE(m.msgtype, '') NOT IN %s""",
             [corp.id, lo, hi, NOT_COUNTED_TYPES],
         )
-        by_cell, day_of = defaultdict(list), LocalDays(tz)
-        for chat_id, when, message_id, sender in cr.fetchall():
-            by_cell[chat_id, day_of(when)].append((when, message_id, sender))
+        by_cell, links, day_of = defaultdict(list), [], LocalDays(tz)
+        for chat_id, when, message_id, sender, member_ids in cr.fetchall():
+            day = day_of(when)
+            by_cell[chat_id, day].append((when, message_id, sender))
+            links.append((chat_id, day, sender, member_ids))
         # The chats' last days in the range as they were: what they carried out.
         cr.execute(
             """SELECT DISTINCT ON (d.conversation_id) d.conversation_id, d.waiting_since
@@ -456,17 +495,24 @@ class WecomStatChatDay(models.Model):
             )
             cells[chat_id, day] = cell
             carried[chat_id] = cell.waiting_since
-        self._write_cells(corp, chats, cells)
         cr.execute(
-            """UPDATE wecom_stat_chat_day d SET violation_count = v.n
-                  FROM (SELECT m.conversation_id,
-                               ((m.msgtime AT TIME ZONE 'UTC') AT TIME ZONE %s)::date AS day,
-                               count(*) AS n
-                          FROM wecom_violation v JOIN wecom_message m ON m.id = v.message_id
-                         WHERE v.corp_id = %s AND m.msgtime >= %s AND m.msgtime < %s
-                         GROUP BY 1, 2) v
-                 WHERE d.conversation_id = v.conversation_id AND d.day = v.day""",
+            """SELECT m.conversation_id,
+                      ((m.msgtime AT TIME ZONE 'UTC') AT TIME ZONE %s)::date, count(*)
+                 FROM wecom_violation v JOIN wecom_message m ON m.id = v.message_id
+                WHERE v.corp_id = %s AND m.msgtime >= %s AND m.msgtime < %s
+                GROUP BY 1, 2""",
             [tz, corp.id, lo, hi],
+        )
+        violations = {(chat_id, day): count for chat_id, day, count in cr.fetchall()}
+        # the range's rows were deleted: COPY, no conflict to resolve
+        copy_rows(
+            cr,
+            "wecom_stat_chat_day",
+            [*_ROW_COLUMNS, "violation_count"],
+            [
+                (*key, *chats[key[0]], *_cell_values(cell), violations.get(key, 0))
+                for key, cell in cells.items()
+            ],
         )
         # The days after the range whose carried-in wait changed are folded again.
         changed = {
@@ -485,9 +531,19 @@ class WecomStatChatDay(models.Model):
             new, totals = {}, defaultdict(Counter)
             self._refold(corp, pending, after, new, chats, schedule)
             self._write_cells(corp, chats, new)
-            self._count_cells(corp, chats, after, new, totals, {})
+            self._count_cells(corp, chats, after, new, totals)
             self.env["wecom.stat.member.day"]._add(corp, totals)
-        self.env["wecom.stat.member.day"]._recompute(corp, date_from, date_to)
+        # what the range's messages and chats' days count for members, as the upkeep counts it
+        totals = defaultdict(Counter)
+        members = self._count_cells(
+            corp, chats, {}, cells, totals, {sender for _chat, _day, sender, _ids in links}
+        )
+        _message_totals(
+            totals,
+            ((chats[chat_id][0], day, sender, ids) for chat_id, day, sender, ids in links),
+            members,
+        )
+        self.env["wecom.stat.member.day"]._recompute(corp, date_from, date_to, totals)
         self.invalidate_model()
 
     def _chats(self, chat_ids):

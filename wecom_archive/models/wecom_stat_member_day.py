@@ -1,7 +1,12 @@
+import io
+import json
+from collections import Counter, defaultdict
+from datetime import date, datetime
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..lib.stats import NOT_COUNTED_TYPES, day_bounds
+from ..lib.stats import day_bounds
 
 # The counters of a member's day, all additive: a range's figure is their sum (the average
 # first reply is the sum of the seconds over the sum of the replies).
@@ -173,102 +178,86 @@ class WecomStatMemberDay(models.Model):
         self.invalidate_model()
 
     @api.model
-    def _recompute(self, corp, date_from, date_to):
-        """Recompute a corp's rows of local days date_from..date_to (delete + insert) from
-        the archive: messages, the chats' days (already recomputed), violations and
-        customers' follow relations."""
+    def _recompute(self, corp, date_from, date_to, totals):
+        """Replace a corp's rows of local days date_from..date_to (delete + insert):
+        ``totals`` — {(member id, day): Counter} — what the range's messages and chats' days
+        count (wecom.stat.chat.day._rebuild counts them as the pipeline's upkeep does), with
+        the violations and the customers' follow relations of the range read from the
+        archive. The counts are summed in Python and the rows written with COPY: no plan
+        to go wrong on tables whose statistics are stale, as they are during a rebuild."""
         tz = corp._stat_tz()
         lo, hi = day_bounds(date_from, tz)[0], day_bounds(date_to, tz)[1]
-        counted = """m.state = 'done' AND m.action = 'send'
-                     AND COALESCE(m.msgtype, '') NOT IN %(not_counted)s
-                     AND m.corp_id = %(corp)s AND m.msgtime >= %(lo)s AND m.msgtime < %(hi)s"""
-        # Each part gives (member, day, counter, n); the rows are their sums.
-        parts = f"""
-            SELECT mem.id AS member_id, {_local_day("m.msgtime")} AS day,
-                   x.counter, 1 AS n
-              FROM wecom_message m
-              JOIN wecom_conversation c ON c.id = m.conversation_id
-              JOIN wecom_member mem ON mem.corp_id = m.corp_id AND mem.userid = m.sender
-             CROSS JOIN LATERAL (VALUES ('sent_' || c.kind), ('sent_count')) x(counter)
-             WHERE {counted}
-            UNION ALL
-            SELECT mem.id, {_local_day("m.msgtime")}, x.counter, 1
-              FROM wecom_message m
-              JOIN wecom_conversation c ON c.id = m.conversation_id
-              JOIN wecom_message_member_rel r ON r.wecom_message_id = m.id
-              JOIN wecom_member mem ON mem.id = r.wecom_member_id AND mem.userid <> m.sender
-             CROSS JOIN LATERAL (VALUES ('received_' || c.kind), ('received_count')) x(counter)
-             WHERE {counted}
-            UNION ALL
-            SELECT mem.id, cd.day, 'started_count', 1
-              FROM wecom_stat_chat_day cd
-              JOIN wecom_conversation c ON c.id = cd.conversation_id
-              JOIN wecom_member mem ON mem.corp_id = c.corp_id AND mem.userid = cd.first_sender
-             WHERE c.corp_id = %(corp)s AND cd.day BETWEEN %(date_from)s AND %(date_to)s
-            UNION ALL
-            SELECT mem.id, cd.day, 'chat_count', 1
-              FROM wecom_stat_chat_day cd
-              JOIN wecom_conversation c ON c.id = cd.conversation_id
-             CROSS JOIN LATERAL jsonb_array_elements_text(cd.speakers) s(party)
-              JOIN wecom_member mem ON mem.corp_id = c.corp_id AND mem.userid = s.party
-             WHERE c.corp_id = %(corp)s AND cd.day BETWEEN %(date_from)s AND %(date_to)s
-            UNION ALL
-            SELECT cd.member_id, cd.day, x.counter, x.n
-              FROM wecom_stat_chat_day cd
-              JOIN wecom_conversation c ON c.id = cd.conversation_id
-             CROSS JOIN LATERAL (VALUES ('customers_wrote', cd.customer_wrote::int),
-                                        ('customers_answered', cd.answered::int),
-                                        ('unanswered_count', cd.unanswered),
-                                        ('first_reply_count', cd.first_reply_count),
-                                        ('first_reply_seconds', cd.first_reply_seconds))
-                   x(counter, n)
-             WHERE c.corp_id = %(corp)s AND cd.day BETWEEN %(date_from)s AND %(date_to)s
-               AND cd.member_id IS NOT NULL
-            UNION ALL
-            SELECT mem.id, {_local_day("m.msgtime")}, 'violation_count', 1
-              FROM wecom_violation v
-              JOIN wecom_message m ON m.id = v.message_id
-              JOIN wecom_member mem ON mem.corp_id = m.corp_id AND mem.userid = m.sender
-             WHERE v.corp_id = %(corp)s AND m.msgtime >= %(lo)s AND m.msgtime < %(hi)s
-            UNION ALL
-            SELECT f.member_id, {_local_day("f.added_on")}, 'customers_added', 1
-              FROM wecom_contact_follow f
-             WHERE f.corp_id = %(corp)s AND f.added_on >= %(lo)s AND f.added_on < %(hi)s
-            UNION ALL
-            SELECT f.member_id, {_local_day("f.removed_on")}, x.counter, 1
-              FROM wecom_contact_follow f
-             CROSS JOIN LATERAL (VALUES ('customers_lost'),
-                                        (CASE f.removed_by
-                                              WHEN 'member' THEN 'deleted_by_member'
-                                              WHEN 'customer' THEN 'deleted_by_customer'
-                                         END)) x(counter)
-             WHERE f.corp_id = %(corp)s AND f.state = 'former' AND x.counter IS NOT NULL
-               AND f.removed_on >= %(lo)s AND f.removed_on < %(hi)s"""
-        sums = ", ".join(f"COALESCE(SUM(n) FILTER (WHERE counter = '{c}'), 0)" for c in COUNTERS)
+        params = {"corp": corp.id, "tz": tz, "lo": lo, "hi": hi}
         self.env.flush_all()
         cr = self.env.cr
-        params = {
-            "corp": corp.id,
-            "company": corp.company_id.id,
-            "tz": tz,
-            "lo": lo,
-            "hi": hi,
-            "date_from": date_from,
-            "date_to": date_to,
-            "not_counted": NOT_COUNTED_TYPES,
-        }
+        # Each part gives (member, day, counter, n), summed per member, day and counter.
+        cr.execute(
+            f"""SELECT member_id, day, counter, SUM(n) FROM (
+                    SELECT mem.id AS member_id, {_local_day("m.msgtime")} AS day,
+                           'violation_count' AS counter, 1 AS n
+                      FROM wecom_violation v
+                      JOIN wecom_message m ON m.id = v.message_id
+                      JOIN wecom_member mem ON mem.corp_id = m.corp_id AND mem.userid = m.sender
+                     WHERE v.corp_id = %(corp)s AND m.msgtime >= %(lo)s AND m.msgtime < %(hi)s
+                    UNION ALL
+                    SELECT f.member_id, {_local_day("f.added_on")}, 'customers_added', 1
+                      FROM wecom_contact_follow f
+                     WHERE f.corp_id = %(corp)s AND f.added_on >= %(lo)s AND f.added_on < %(hi)s
+                    UNION ALL
+                    SELECT f.member_id, {_local_day("f.removed_on")}, x.counter, 1
+                      FROM wecom_contact_follow f
+                     CROSS JOIN LATERAL (VALUES ('customers_lost'),
+                                                (CASE f.removed_by
+                                                      WHEN 'member' THEN 'deleted_by_member'
+                                                      WHEN 'customer' THEN 'deleted_by_customer'
+                                                 END)) x(counter)
+                     WHERE f.corp_id = %(corp)s AND f.state = 'former' AND x.counter IS NOT NULL
+                       AND f.removed_on >= %(lo)s AND f.removed_on < %(hi)s) p
+                GROUP BY 1, 2, 3""",
+            params,
+        )
+        totals = defaultdict(Counter, totals)
+        for member_id, day, counter, count in cr.fetchall():
+            totals[member_id, day][counter] += count
         cr.execute(
             """DELETE FROM wecom_stat_member_day
-                WHERE corp_id = %(corp)s AND day BETWEEN %(date_from)s AND %(date_to)s""",
-            params,
+                WHERE corp_id = %s AND day BETWEEN %s AND %s""",
+            [corp.id, date_from, date_to],
         )
-        cr.execute(
-            f"""INSERT INTO wecom_stat_member_day (member_id, day, corp_id, company_id,
-                                                   {", ".join(COUNTERS)})
-                SELECT member_id, day, %(corp)s, %(company)s, {sums}
-                  FROM ({parts}) p
-                 GROUP BY member_id, day
-                HAVING SUM(n) <> 0""",
-            params,
+        copy_rows(
+            cr,
+            self._table,
+            ["member_id", "day", "corp_id", "company_id", *COUNTERS],
+            [
+                (member_id, day, corp.id, corp.company_id.id, *(counts[c] for c in COUNTERS))
+                for (member_id, day), counts in totals.items()
+                if any(counts.values())
+            ],
         )
         self.invalidate_model()
+
+
+# COPY's text format of each type of value (a list or dict in JSON), found by the value's
+# type: one lookup per value.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_TEXT = {
+    int: str,
+    bool: lambda value: "t" if value else "f",
+    type(None): lambda _value: "\\N",
+    str: lambda value: value.translate(_COPY_ESCAPES),
+    datetime: datetime.isoformat,
+    date: date.isoformat,
+    list: lambda value: json.dumps(value).translate(_COPY_ESCAPES),
+    dict: lambda value: json.dumps(value).translate(_COPY_ESCAPES),
+}
+
+
+def copy_rows(cr, table, columns, rows):
+    """Insert ``rows`` (tuples of ``columns``' values; a list or dict in JSON) into
+    ``table`` with COPY: the bulk path of a rebuild, many times cheaper per row than
+    INSERT from parameters or JSON."""
+    if not rows:
+        return
+    text = _COPY_TEXT
+    data = "".join("\t".join([text[type(value)](value) for value in row]) + "\n" for row in rows)
+    cr.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(data))
