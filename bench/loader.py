@@ -162,7 +162,7 @@ def _wecom_id(rng, prefix):
 _ID_CHARS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def load_viewer(env, messages, seed=20261125):
+def load_viewer(env, messages, seed=20261125, every=1):
     """The chat viewer's data set, at the pipeline's shape: what _store_batch and _attach
     write (messages with sender, receivers, body and text, their member and department
     links, chats with their members, departments, counts and times), what the directory
@@ -172,7 +172,10 @@ def load_viewer(env, messages, seed=20261125):
     busy customer group, the rest to the other chats, a few chats far busier than most.
 
     The busiest member, in the big group, has 4,100 chats: 3,000 with customers, 600 with
-    colleagues and 500 groups. Returns a dict of what the bench needs to find again."""
+    colleagues and 500 groups. Returns a dict of what the bench needs to find again.
+
+    ``every`` > 1: only the messages whose number is a multiple of it, at their times (a
+    tenth, say, of the same months' traffic); grow_viewer then loads the rest."""
     cr = env.cr
     rng = random.Random(seed)
     corp = env["wecom.corp"].create(
@@ -397,6 +400,73 @@ def load_viewer(env, messages, seed=20261125):
     planted = {word: rare_seqs(messages, count, p) for p, (word, count) in enumerate(RARE.items())}
     text_lines = chat_lines()
     others = len(rows) - 1
+    messages_sql = {
+        "corp": corp.id,
+        "company": company,
+        "uid": env.uid,
+        "risky": risky,
+        "risky_count": len(risky),
+        "lines": text_lines,
+        "count": len(text_lines),
+        "rare2": planted["返点"],
+        "rare4": planted["私下转账"],
+        "word2": "返点",
+        "word4": "私下转账",
+        "messages": messages,
+        "others": others,
+        "big_share": BIG_SHARE,
+        "every": every,
+    }
+    timings = _add_messages(env, messages_sql, rule, sample=True)
+    started = time.perf_counter()
+    # Followers: every member follows the customers they chat with.
+    cr.execute(
+        """INSERT INTO wecom_contact_follow (contact_id, member_id, corp_id, company_id, state,
+                                             added_on, add_way, create_uid, create_date,
+                                             write_uid, write_date)
+           SELECT c.contact_id, r.wecom_member_id, %s, %s, 'current', timestamp '2024-06-01',
+                  '1', %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC'
+             FROM wecom_conversation c
+             JOIN wecom_conversation_member_rel r ON r.wecom_conversation_id = c.id
+            WHERE c.corp_id = %s AND c.kind = 'external'""",
+        [corp.id, company, env.uid, env.uid, corp.id],
+    )
+    timings["violations"] += time.perf_counter() - started
+    cr.execute("SELECT conv FROM bench_chat WHERE slot = -1")
+    big_chat = cr.fetchone()[0]
+    if every == 1:
+        cr.execute("DROP TABLE bench_chat")
+    return {
+        "corp": corp,
+        "departments": departments,
+        "members": members,
+        "busy": members[0],
+        "big_chat": big_chat,
+        "rule": rule,
+        "timings": timings,
+        "messages_sql": messages_sql,
+    }
+
+
+def grow_viewer(env, shape):
+    """Load the rest of the data set of which load_viewer(..., every=k) loaded a sample:
+    the same data set as loaded whole (the same messages at the same times, links,
+    violations and chat counts; only the rows' ids come in another order). Returns the
+    timings."""
+    timings = _add_messages(env, shape["messages_sql"], shape["rule"], sample=False)
+    env.cr.execute("DROP TABLE bench_chat")
+    return timings
+
+
+def _add_messages(env, params, rule, sample):
+    """Insert the messages of the sample (``sample``: those whose number is a multiple of
+    params["every"]) or of the rest, their member and department links, the violations of
+    their keyword hits with their members, and the chats' counts and times. Returns the
+    timings."""
+    cr = env.cr
+    corp, company = params["corp"], params["company"]
+    cr.execute("SELECT COALESCE(max(id), 0) FROM wecom_message")
+    since = cr.fetchone()[0]
     started = time.perf_counter()
     cr.execute(
         """INSERT INTO wecom_message (corp_id, company_id, seq, msgid, publickey_ver, state,
@@ -437,23 +507,9 @@ def load_viewer(env, messages, seed=20261125):
                                                      / 4294967296.0, 2))::int END
                  CROSS JOIN LATERAL (
                        SELECT c.parties[1 + (n / 3) %% cardinality(c.parties)] AS sender) s
+                 WHERE (n %% %(every)s = 0) = %(sample)s
              ) m""",
-        {
-            "corp": corp.id,
-            "company": company,
-            "uid": env.uid,
-            "risky": risky,
-            "risky_count": len(risky),
-            "lines": text_lines,
-            "count": len(text_lines),
-            "rare2": planted["返点"],
-            "rare4": planted["私下转账"],
-            "word2": "返点",
-            "word4": "私下转账",
-            "messages": messages,
-            "others": others,
-            "big_share": BIG_SHARE,
-        },
+        {**params, "sample": sample},
     )
     timings = {"messages": time.perf_counter() - started}
     started = time.perf_counter()
@@ -462,9 +518,11 @@ def load_viewer(env, messages, seed=20261125):
             f"""INSERT INTO wecom_message_{table}_rel (wecom_message_id, wecom_{table}_id)
                 SELECT m.id, unnest(c.{column})
                   FROM wecom_message m JOIN bench_chat c ON c.conv = m.conversation_id
-                 WHERE m.corp_id = %s""",
-            [corp.id],
+                 WHERE m.corp_id = %s AND m.id > %s""",
+            [corp, since],
         )
+        if not sample:
+            continue
         cr.execute(
             f"""INSERT INTO wecom_conversation_{table}_rel (wecom_conversation_id,
                                                             wecom_{table}_id)
@@ -477,7 +535,7 @@ def load_viewer(env, messages, seed=20261125):
                           max(msgtime) AS last
                      FROM wecom_message WHERE corp_id = %s GROUP BY conversation_id) s
             WHERE c.id = s.conversation_id""",
-        [corp.id],
+        [corp],
     )
     timings["links"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -502,13 +560,14 @@ def load_viewer(env, messages, seed=20261125):
              CROSS JOIN LATERAL (
                   SELECT word FROM unnest(%(words)s::text[]) word
                    WHERE strpos(m.text, word) > 0 LIMIT 1) w
-            WHERE m.corp_id = %(corp)s AND m.seq %% 97 = 7""",
+            WHERE m.corp_id = %(corp)s AND m.id > %(since)s AND m.seq %% 97 = 7""",
         {
             "rule": rule.id,
             "company": company,
-            "corp": corp.id,
+            "corp": corp,
             "uid": env.uid,
             "words": list(VIOLATION_WORDS),
+            "since": since,
         },
     )
     # a case's archived members are its message's (as _record_cases writes them)
@@ -516,34 +575,11 @@ def load_viewer(env, messages, seed=20261125):
         """INSERT INTO wecom_violation_member_rel (violation_id, member_id)
            SELECT v.id, r.wecom_member_id FROM wecom_violation v
              JOIN wecom_message_member_rel r ON r.wecom_message_id = v.message_id
-            WHERE v.corp_id = %s""",
-        [corp.id],
-    )
-    # Followers: every member follows the customers they chat with.
-    cr.execute(
-        """INSERT INTO wecom_contact_follow (contact_id, member_id, corp_id, company_id, state,
-                                             added_on, add_way, create_uid, create_date,
-                                             write_uid, write_date)
-           SELECT c.contact_id, r.wecom_member_id, %s, %s, 'current', timestamp '2024-06-01',
-                  '1', %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC'
-             FROM wecom_conversation c
-             JOIN wecom_conversation_member_rel r ON r.wecom_conversation_id = c.id
-            WHERE c.corp_id = %s AND c.kind = 'external'""",
-        [corp.id, company, env.uid, env.uid, corp.id],
+            WHERE v.corp_id = %s AND v.message_id > %s""",
+        [corp, since],
     )
     timings["violations"] = time.perf_counter() - started
-    cr.execute("SELECT conv FROM bench_chat WHERE slot = -1")
-    big_chat = cr.fetchone()[0]
-    cr.execute("DROP TABLE bench_chat")
-    return {
-        "corp": corp,
-        "departments": departments,
-        "members": members,
-        "busy": members[0],
-        "big_chat": big_chat,
-        "rule": rule,
-        "timings": timings,
-    }
+    return timings
 
 
 VIEWER_TABLES = (
