@@ -10,7 +10,7 @@ from ..lib.normalize import conversation_key, id_kind
 from ..lib.stats import NOT_COUNTED_TYPES, ChatDay, LocalDays, counted, day_bounds, fold
 from .wecom_conversation import KINDS
 from .wecom_message import _ms_to_datetime
-from .wecom_stat_member_day import copy_rows
+from .wecom_stat_member_day import array_text, copy_rows
 
 # The stored columns of a chat's day, as lib.stats.ChatDay holds them, and their types.
 _CELL_COLUMNS = {
@@ -220,8 +220,8 @@ class WecomStatChatDay(models.Model):
         if not userids:
             return {}
         self.env.cr.execute(
-            "SELECT userid, id FROM wecom_member WHERE corp_id = %s AND userid = ANY(%s)",
-            [corp.id, list(userids)],
+            "SELECT userid, id FROM wecom_member WHERE corp_id = %s AND userid = ANY(%s::text[])",
+            [corp.id, array_text(userids)],
         )
         return dict.fromkeys(userids) | dict(self.env.cr.fetchall())
 
@@ -268,7 +268,7 @@ class WecomStatChatDay(models.Model):
                 CROSS JOIN LATERAL (SELECT * FROM wecom_stat_chat_day c
                                      WHERE c.conversation_id = t.chat_id
                                      ORDER BY c.day DESC LIMIT 1) d""",
-            [chat_ids],
+            [array_text(chat_ids)],
         )
 
     def _timelines(self, first_days):

@@ -34,6 +34,22 @@ COUNTERS = (
 )
 
 
+def array_text(values):
+    """An array of numbers, dates or strings as one literal ('{1,2,3}'): psycopg2 sends a
+    list as ARRAY[1, 2, 3], one SQL constant per element to quote, parse and plan — 15 ms for
+    22 columns of 500 numbers, against 1 ms for their literals."""
+    return (
+        "{"
+        + ",".join(
+            '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            if isinstance(value, str)
+            else str(value)
+            for value in values
+        )
+        + "}"
+    )
+
+
 def _local_day(column):
     """SQL: the local date of a naive UTC timestamp column, in the %(tz)s time zone."""
     return f"(({column} AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date"
@@ -165,15 +181,15 @@ class WecomStatMemberDay(models.Model):
             f"""INSERT INTO wecom_stat_member_day (member_id, day, {columns}, corp_id, company_id)
                 SELECT *, %s, %s FROM unnest({arrays})
                 ON CONFLICT (member_id, day) DO UPDATE SET {updates} RETURNING id""",
-            [corp.id, corp.company_id.id, *map(list, zip(*rows, strict=True))],
+            [corp.id, corp.company_id.id, *map(array_text, zip(*rows, strict=True))],
         )
         ids = [row[0] for row in self.env.cr.fetchall()]
         if any(value < 0 for delta in totals.values() for value in delta.values()):
             # a count taken back (a chat's first sender who changed, a customer re-added)
             self.env.cr.execute(
                 f"""DELETE FROM wecom_stat_member_day
-                     WHERE id = ANY(%s) AND {" AND ".join(f"{c} = 0" for c in COUNTERS)}""",
-                [ids],
+                     WHERE id = ANY(%s::int[]) AND {" AND ".join(f"{c} = 0" for c in COUNTERS)}""",
+                [array_text(ids)],
             )
         self.invalidate_model()
 
