@@ -176,10 +176,14 @@ class Deadlines:
     def __init__(self, schedule):
         self.schedule = schedule
         self._seconds = {}
+        self._deadlines = {}  # minutes: as a timedelta
 
     def is_due(self, since, cutoff, minutes):
         span = cutoff - since
-        if span < _TWO_DAYS and span < timedelta(minutes=minutes):
+        deadline = self._deadlines.get(minutes)
+        if deadline is None:
+            deadline = self._deadlines[minutes] = min(timedelta(minutes=minutes), _TWO_DAYS)
+        if span < deadline:
             return False
         seconds = self._seconds.get((since, cutoff))
         if seconds is None:

@@ -661,32 +661,39 @@ class WecomReplyWait(models.Model):
         has them. The statement fills in the rule's category and severity, the customer's
         record and the employee's department."""
         cr = self.env.cr
-        chat_ids = list({chat_id for _r, _s, chat_id, *_rest in due})
         if members is None:
-            members = self._chat_members(chat_ids)
+            members = self._chat_members({chat_id for _r, _s, chat_id, *_rest in due})
+        # each customer message with its chat's kind and group owner, in one statement
+        pairs = list({(chat_id, message_id) for _r, _s, chat_id, message_id, _a in due})
         cr.execute(
-            """SELECT c.id, c.kind, g.owner_id FROM wecom_conversation c
-                 LEFT JOIN wecom_group g ON g.id = c.group_id WHERE c.id = ANY(%s)""",
-            [chat_ids],
-        )
-        chats = {chat_id: (kind, owner) for chat_id, kind, owner in cr.fetchall()}
-        cr.execute(
-            """SELECT id, sender, receivers, msgtime, text, CASE WHEN text IS NULL THEN body END
-                 FROM wecom_message WHERE id = ANY(%s)""",
-            [[message_id for _r, _s, _c, message_id, *_rest in due]],
+            """SELECT d.chat_id, m.id, m.sender, m.receivers, m.msgtime, m.text,
+                      CASE WHEN m.text IS NULL THEN m.body END, c.kind, g.owner_id
+                 FROM unnest(%s::int[], %s::int[]) AS d(chat_id, message_id)
+                 JOIN wecom_message m ON m.id = d.message_id
+                 JOIN wecom_conversation c ON c.id = d.chat_id
+                 LEFT JOIN wecom_group g ON g.id = c.group_id""",
+            [[chat_id for chat_id, _m in pairs], [message_id for _c, message_id in pairs]],
         )
         # a message without text is named as every list names it ([图片], [文件] 报价单.xlsx…)
         messages = {
-            message_id: (sender, receivers, msgtime, text or cards.snippet(cards.card(body)))
-            for message_id, sender, receivers, msgtime, text, body in cr.fetchall()
+            (chat_id, message_id): (
+                sender,
+                receivers,
+                msgtime,
+                text or cards.snippet(cards.card(body)),
+                kind,
+                owner,
+            )
+            for chat_id, message_id, sender, receivers, msgtime, text, body, kind, owner in (
+                cr.fetchall()
+            )
         }
         company_id, corp_id = corp.company_id.id, corp.id
         rows = []
         for rule, scope, chat_id, message_id, answered_at in due:
-            if message_id not in messages:
+            if (chat_id, message_id) not in messages:
                 continue
-            sender, receivers, msgtime, content = messages[message_id]
-            kind, owner = chats[chat_id]
+            sender, receivers, msgtime, content, kind, owner = messages[chat_id, message_id]
             in_scope = sorted(self._in_scope(members.get(chat_id, {}), scope))
             if not in_scope:
                 continue
