@@ -12,7 +12,6 @@ offsets of hits and of :func:`mask_spans` stay valid in the masked text.
 
 import re
 from datetime import date
-from functools import partial
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -269,13 +268,19 @@ def detect(text, codes, allowed_domains=()):
         raise ValueError(f"unknown detectors: {', '.join(sorted(unknown))}")
     if not text:
         return []
-    found = []
-    for code in codes:
-        finder = DETECTORS[code][1]
-        if code == "url":
-            finder = partial(finder, allowed_domains=allowed_domains)
-        found.extend(finder(text))
-    found.sort(key=lambda hit: (hit.start, hit.start - hit.end, _PRECEDENCE[hit.code]))
+    return merge([hit for code in codes for hit in find(text, code, allowed_domains)])
+
+
+def find(text, code, allowed_domains=()):
+    """The hits of one detector (``allowed_domains``: the url detector's), unmerged: a
+    caller merging the hits of several sets of detectors over one text runs each once."""
+    finder = DETECTORS[code][1]
+    return finder(text, allowed_domains=allowed_domains) if code == "url" else finder(text)
+
+
+def merge(found):
+    """Hits of several detectors as detect gives them: sorted, and non-overlapping."""
+    found = sorted(found, key=lambda hit: (hit.start, hit.start - hit.end, _PRECEDENCE[hit.code]))
     hits, reached = [], 0
     for hit in found:
         if hit.start >= reached:

@@ -200,20 +200,27 @@ class Matcher:
     def _detect(self, text):
         """[(rule ids, detections)] of the groups of detector rules whose detectors find
         something in ``text``: lib.detectors.detect of the detectors whose prefilter passes,
-        once per distinct (detectors, allowed domains)."""
+        once per distinct (detectors, allowed domains), each detector run once."""
         if not self._any_prefilter.search(text):
             return []
         passed = {code for code, prefilter in self._prefilters.items() if prefilter.search(text)}
         if not passed:
             return []
-        found, result = {}, []
+        found, by_code, result = {}, {}, []
         for (codes, domains), rule_ids in self._detecting:
             codes = tuple(code for code in codes if code in passed)
             if not codes:
                 continue
             key = (codes, domains if "url" in codes else ())
             if key not in found:
-                found[key] = detectors.detect(text, codes, key[1])
+                # each detector runs once per text, whatever the groups that use it
+                hits = []
+                for code in codes:
+                    one = (code, key[1] if code == "url" else ())
+                    if one not in by_code:
+                        by_code[one] = detectors.find(text, *one)
+                    hits += by_code[one]
+                found[key] = detectors.merge(hits)
             if found[key]:
                 result.append((rule_ids, found[key]))
         return result

@@ -162,12 +162,11 @@ _UNUSED_INDEXES = (
 
 
 def _cases_json(rows):
-    """_record_cases' rows as one JSON document, numbered in order."""
+    """_record_cases' rows as one JSON document, numbered in order: each row as it is
+    given (json_to_recordset reads a missing key as NULL, and ignores the keys it was
+    not asked for)."""
     return json.dumps(
-        [
-            dict(zip(_ROW_KEYS, map(row.get, _ROW_KEYS), strict=True), n=n)
-            for n, row in enumerate(rows)
-        ],
+        [{**row, "n": n} for n, row in enumerate(rows)],
         default=_json_value,
         ensure_ascii=False,
     )
