@@ -116,6 +116,20 @@ def _what(behavior, message):
     return None
 
 
+def sent_kind(message, sender_side):
+    """The kind of behaviour a message sent to a customer may be (None: none of them)."""
+    return _KIND_OF_TYPE.get(message.msgtype) if sender_side == "member" else None
+
+
+def by_sent_kind(behaviors):
+    """{sent_kind: the behaviours :func:`scan` may find in such a message, in order}: a
+    caller scanning many messages gives scan only these (the others it skips at once)."""
+    return {
+        kind: [b for b in behaviors if b.kind == kind or b.kind not in _SENT_TO_CUSTOMER]
+        for kind in (None, *set(_KIND_OF_TYPE.values()))
+    }
+
+
 def scan(behaviors, message, *, chat_kind, sender_side, member_ids, department_ids, refused):
     """The :class:`Finding` of each behaviour rule ``message`` hits. ``refused``: {external
     userid: time of the refusal in ms} of the corp's customers who refused archiving."""
@@ -123,12 +137,12 @@ def scan(behaviors, message, *, chat_kind, sender_side, member_ids, department_i
         return []
     findings = []
     # what a message sent to a customer does: a behaviour of another kind is skipped at once
-    sent_kind = _KIND_OF_TYPE.get(message.msgtype) if sender_side == "member" else None
-    customers = _customers(message) if sent_kind else ()
+    sent = sent_kind(message, sender_side)
+    customers = _customers(message) if sent else ()
     for behavior in behaviors:
         rule = behavior.rule
         if behavior.kind in _SENT_TO_CUSTOMER:
-            if behavior.kind != sent_kind or not customers:
+            if behavior.kind != sent or not customers:
                 continue
             if not rule.applies(sender_side, chat_kind, member_ids, department_ids):
                 continue

@@ -83,6 +83,7 @@ class WecomViolation(models.Model):
                 for external, when in self.env.cr.fetchall()
             }
         rows = []
+        candidates = lib.by_sent_kind(behaviors)
         for message_id, message, (chat_id, member_ids, department_ids) in stored:
             if not chat_id or not (
                 message.msgtype in types
@@ -93,7 +94,7 @@ class WecomViolation(models.Model):
             chat_kind = conversation_key(message.roomid, message.sender, message.tolist)[0]
             side = SIDE_OF[id_kind(message.sender)]
             for finding in lib.scan(
-                behaviors,
+                candidates[lib.sent_kind(message, side)],
                 message,
                 chat_kind=chat_kind,
                 sender_side=side,

@@ -1,6 +1,13 @@
 """Sensitive behaviours on small fixed messages: each kind's hit and its near-misses."""
 
-from wecom_archive.lib.behaviors import Behavior, deletion_rules, file_exts, scan
+from wecom_archive.lib.behaviors import (
+    Behavior,
+    by_sent_kind,
+    deletion_rules,
+    file_exts,
+    scan,
+    sent_kind,
+)
 from wecom_archive.lib.keywords import Rule
 from wecom_archive.lib.normalize import normalize
 
@@ -139,6 +146,36 @@ def test_deletions():
     assert deletion_rules(rules, "member", 7, [5]) == [1]
     assert deletion_rules(rules, "customer", 7, [5]) == [2]
     assert deletion_rules(rules, "customer", 7, [3]) == [2, 3]
+
+
+def test_candidates_by_sent_kind_find_what_every_rule_finds():
+    """A caller giving scan only the behaviours of what a message is finds the same, in
+    the same order, as with every rule."""
+    rules = [
+        Behavior(Rule(1), "file"),
+        Behavior(Rule(2), "refused_consent"),
+        Behavior(Rule(3), "redpacket"),
+        Behavior(Rule(4), "card"),
+        Behavior(Rule(5), "redpacket", min_amount=500),
+    ]
+    candidates = by_sent_kind(rules)
+    refused = {CUSTOMER: T0}
+    messages = [
+        (packet(800), "member"),
+        (message("card", {"userid": "x"}), "member"),
+        (message("file", {"filename": "a.zip", "filesize": 10}), "member"),
+        (message("text", {"content": "hi"}), "member"),
+        (message("text", {"content": "hi"}, sender=CUSTOMER, to=(MEMBER,)), "customer"),
+        (packet(800), "customer"),
+    ]
+    for msg, side in messages:
+        every = run(rules, msg, side=side, refused=refused)
+        assert run(candidates[sent_kind(msg, side)], msg, side=side, refused=refused) == every
+    assert run(candidates[sent_kind(packet(800), "member")], packet(800), refused=refused) == [
+        (2, "拒绝存档后仍发消息", CUSTOMER),
+        (3, "红包 ¥8.00", CUSTOMER),
+        (5, "红包 ¥8.00", CUSTOMER),
+    ]
 
 
 def test_file_exts():
