@@ -11,7 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools.sql import create_index, drop_index, make_index_name
 
-from ..lib import cards
+from ..lib import cards, pgarray
 from ..lib.decrypt import DONE, wire_msgid
 from ..lib.integrity import body_hash
 from ..lib.normalize import conversation_key, id_kind
@@ -118,8 +118,9 @@ _STORE_COLUMNS = (
     *_MESSAGE_COLUMNS,
 )
 # The PostgreSQL types of the columns _store_batch inserts (the others: text), and its
-# statement: one array per column, cast and unnested (one parameter each, not a literal
-# row per message for the client to format and the server to parse).
+# statement: one array literal per column (lib.pgarray), cast and unnested — not a VALUES
+# row per message, nor an ARRAY[...] of one constant per value, for the client to format
+# and the server to parse.
 _STORE_TYPES = {
     "corp_id": "int4",
     "company_id": "int4",
@@ -339,7 +340,7 @@ class WecomMessage(models.Model):
             rows.append((*head, *tail, uid, now, uid, now))
         if not rows:
             return []
-        self.env.cr.execute(_STORE_QUERY, [list(column) for column in zip(*rows, strict=True)])
+        self.env.cr.execute(_STORE_QUERY, list(map(pgarray.literal, zip(*rows, strict=True))))
         returned = self.env.cr.fetchall()  # (msgid, id, seq, decrypted, hash) of each new row
         inserted = {msgid: message_id for msgid, message_id, *_chained in returned}
         # A msgid WeCom delivers twice in one batch is stored once (its first row), and is

@@ -18,6 +18,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import config, mute_logger
 
+from ..lib import pgarray
 from ..lib.decrypt import Decryptor
 from ..lib.tests.samples import CUSTOMER, EXPECTED_TEXT, MEMBER, ROOM, SAMPLES
 from ..native.errors import SdkNotTrustedError
@@ -36,6 +37,30 @@ class TestPipeline(WecomCase):
 
     def messages(self, corp=None):
         return self.Message.search([("corp_id", "=", (corp or self.corp).id)], order="seq")
+
+    def test_array_literals_read_back(self):
+        """What the pipeline sends as one array literal per column (lib.pgarray) is what
+        PostgreSQL reads: quotes, backslashes, braces, commas, blanks, the word NULL,
+        emoji, times, booleans."""
+        texts = ['a "b"', "c\\d", "{x,y}", " lead", "tab\tnew\nline", "", "NULL", "好的👍🏻", None]
+        self.env.cr.execute(
+            "SELECT array_agg(t) FROM unnest(%s::text[]) t", [pgarray.literal(texts)]
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], texts)
+        times = [datetime(2026, 12, 6, 23, 59, 59, 999999), datetime(2026, 1, 1), None]
+        self.env.cr.execute(
+            "SELECT array_agg(t) FROM unnest(%s::timestamp[]) t", [pgarray.literal(times)]
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], times)
+        flags, numbers = [True, False, None], [2**40, -3, None]
+        self.env.cr.execute(
+            "SELECT array_agg(b), array_agg(n) FROM unnest(%s::bool[], %s::int8[]) AS x(b, n)",
+            [pgarray.literal(flags), pgarray.literal(numbers)],
+        )
+        self.assertEqual(self.env.cr.fetchone(), (flags, numbers))
+        body = json.dumps({"text": {"content": 'say "hi" \\ {ok}'}}, ensure_ascii=False)
+        self.env.cr.execute("SELECT (%s::jsonb[])[1]", [pgarray.literal([body])])
+        self.assertEqual(self.env.cr.fetchone()[0], json.loads(body))
 
     def test_every_type_stored_and_rendered(self):
         nul = dict(SAMPLES[0], msgid="n\u0000ul", text={"content": "NUL\u0000 and \x01 control"})
