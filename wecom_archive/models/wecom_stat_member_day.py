@@ -35,19 +35,21 @@ COUNTERS = (
 
 
 def array_text(values):
-    """An array of numbers, dates or strings as one literal ('{1,2,3}'): psycopg2 sends a
-    list as ARRAY[1, 2, 3], one SQL constant per element to quote, parse and plan — 15 ms for
-    22 columns of 500 numbers, against 1 ms for their literals."""
-    return (
-        "{"
-        + ",".join(
-            '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-            if isinstance(value, str)
-            else str(value)
-            for value in values
-        )
-        + "}"
-    )
+    """An array as one literal ('{1,2,NULL,"a"}') of numbers, booleans, None, and strings,
+    dates, datetimes or lists (in JSON), quoted: psycopg2 sends a list as ARRAY[1, 2, 3], one
+    SQL constant per element to quote, parse and plan — 15 ms for 22 columns of 500 numbers,
+    against 1 ms for their literals."""
+    return "{" + ",".join(map(_array_item, values)) + "}"
+
+
+def _array_item(value):
+    if value is None:
+        return "NULL"
+    if isinstance(value, int | float):  # and bool: True, False
+        return str(value)
+    if isinstance(value, list | dict):
+        value = json.dumps(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _local_day(column):
