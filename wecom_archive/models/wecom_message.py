@@ -466,7 +466,7 @@ class WecomMessage(models.Model):
                 cr.execute(
                     f"""INSERT INTO {table} ({left}, {right})
                         SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING""",
-                    [list(lefts), list(rights)],
+                    [pgarray.literal(lefts), pgarray.literal(rights)],
                 )
         if stats:
             execute_values(
@@ -489,15 +489,15 @@ class WecomMessage(models.Model):
         if recalls:
             cr.execute(
                 """UPDATE wecom_message SET recalled = true
-                    WHERE corp_id = %s AND msgid = ANY(%s) AND NOT recalled""",
-                [corp.id, recalls],
+                    WHERE corp_id = %s AND msgid = ANY(%s::text[]) AND NOT recalled""",
+                [corp.id, pgarray.literal(recalls)],
             )
         cr.execute(
             """UPDATE wecom_message target SET recalled = true
                  FROM wecom_message recall
-                WHERE target.id = ANY(%s) AND NOT target.recalled
+                WHERE target.id = ANY(%s::int[]) AND NOT target.recalled
                   AND recall.revoke_msgid = target.msgid AND recall.corp_id = target.corp_id""",
-            [ids],
+            [pgarray.literal(ids)],
         )
         self._record_consents(corp, [m for _id, m, _link in stored if m.consent])
         self.env["wecom.stat.chat.day"]._upkeep(corp, stored)
@@ -546,8 +546,8 @@ class WecomMessage(models.Model):
             page_size=len(keys),
         )
         self.env.cr.execute(
-            f"SELECT {column}, id FROM {table} WHERE corp_id = %s AND {column} = ANY(%s)",
-            [corp.id, list(keys)],
+            f"SELECT {column}, id FROM {table} WHERE corp_id = %s AND {column} = ANY(%s::text[])",
+            [corp.id, pgarray.literal(keys)],
         )
         return dict(self.env.cr.fetchall())
 
@@ -557,8 +557,8 @@ class WecomMessage(models.Model):
         self.env.cr.execute(
             """SELECT wecom_member_id, array_agg(wecom_department_id)
                  FROM wecom_department_wecom_member_rel
-                WHERE wecom_member_id = ANY(%s) GROUP BY wecom_member_id""",
-            [member_ids],
+                WHERE wecom_member_id = ANY(%s::int[]) GROUP BY wecom_member_id""",
+            [pgarray.literal(member_ids)],
         )
         return dict(self.env.cr.fetchall())
 
@@ -600,9 +600,9 @@ class WecomMessage(models.Model):
         self.env.cr.execute(
             """UPDATE wecom_conversation c SET group_id = g.id
                  FROM wecom_group g
-                WHERE c.id = ANY(%s) AND c.group_id IS NULL
+                WHERE c.id = ANY(%s::int[]) AND c.group_id IS NULL
                   AND g.corp_id = c.corp_id AND g.roomid = c.roomid""",
-            [list(ids.values())],
+            [pgarray.literal(ids.values())],
         )
         return {msgid: ids[key] for msgid, key in by_message.items()}
 
