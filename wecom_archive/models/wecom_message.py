@@ -175,7 +175,8 @@ class WecomMessage(models.Model):
     roomid = fields.Char(readonly=True)
     msgtime = fields.Datetime("Time", readonly=True, index=True)
     body = fields.Json(readonly=True)
-    text = fields.Text("Text", readonly=True, index="trigram")
+    # searched through the bigram index (models/wecom_message_search.py)
+    text = fields.Text("Text", readonly=True)
     revoke_msgid = fields.Char("Recalls", readonly=True, index="btree_not_null")
     recalled = fields.Boolean(readonly=True)
     # indexed with msgtime and seq (init): a chat's pages and its last message

@@ -222,6 +222,36 @@ class TestSearch(TransactionCase):
                 self.assertEqual(self._all(self.super, keyword), expected)
                 self.assertTrue(expected)
 
+    def test_list_search_box_uses_the_bigrams(self):
+        """The message list's search box (a text ``ilike`` domain, through the ORM) finds
+        what the plain ILIKE finds (Odoo's ``%value%``, its wildcards included), long texts
+        and any case included, through the bigram index; one character or Odoo's
+        wildcards keep the plain ILIKE."""
+        Message = self.env["wecom.message"].with_user(self.super)
+        domain, hits = [("corp_id", "=", self.corp.id)], 0
+        for keyword in (*KEYWORDS, "PLEASE 转账", "返点", "好"):
+            with self.subTest(keyword=keyword):
+                found = Message.search([*domain, ("text", "ilike", keyword)])
+                self.env.cr.execute(
+                    "SELECT id FROM wecom_message WHERE corp_id = %s AND text ILIKE %s",
+                    [self.corp.id, f"%{keyword}%"],
+                )
+                expected = {row[0] for row in self.env.cr.fetchall()}
+                self.assertEqual(set(found.ids), expected)
+                hits += bool(expected)
+        self.assertGreater(hits, 15, "most keywords are found")
+        for keyword, uses_bigrams in (("私下转账", True), ("好", False), ("私下%账", False)):
+            with self.subTest(keyword=keyword):
+                query = Message._search([*domain, ("text", "ilike", keyword)])
+                sql = query.select().code
+                self.assertEqual("search_bigrams" in sql, uses_bigrams, sql)
+        wildcard = Message.search([*domain, ("text", "ilike", "私下%账")])
+        self.assertIn(self.messages.filtered(lambda m: m.msgid == "search-long").id, wildcard.ids)
+        self.env.cr.execute(
+            "SELECT 1 FROM pg_indexes WHERE indexname = 'wecom_message__text_index'"
+        )
+        self.assertFalse(self.env.cr.fetchone(), "the trigram index is gone")
+
     def test_long_text_and_case(self):
         long = self.messages.filtered(lambda m: m.msgid == "search-long")
         self.assertIn(long.id, self._all(self.super, "私下转账"))
