@@ -4,14 +4,14 @@ deadline into cases (wecom.violation of kind 'timeout')."""
 
 import logging
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
-from ..lib import cards
+from ..lib import cards, pgarray
 from ..lib.normalize import conversation_key
 from ..lib.stats import NOT_COUNTED_TYPES, counted
 from ..lib.timeouts import (
@@ -50,20 +50,6 @@ REBUILD_FIELDS = frozenset(
         "no_reply_words",
     }
 )
-
-
-def _array(values):
-    """Numbers, times, booleans or None as one array literal ('{1,NULL,3}'): psycopg2 sends
-    a list as ARRAY[...], one constant per element for PostgreSQL to parse and plan (the
-    upkeep sends thousands per batch)."""
-    return (
-        "{"
-        + ",".join(
-            "NULL" if value is None else f'"{value}"' if isinstance(value, datetime) else str(value)
-            for value in values
-        )
-        + "}"
-    )
 
 
 class WecomKeywordRule(models.Model):
@@ -318,7 +304,7 @@ class WecomReplyWait(models.Model):
                  FROM wecom_conversation_member_rel r
                  JOIN wecom_member m ON m.id = r.wecom_member_id
                 WHERE r.wecom_conversation_id = ANY(%s::int[])""",
-            [_array(chat_ids)],
+            [pgarray.literal(chat_ids)],
         )
         members = defaultdict(dict)
         for chat_id, member_id, userid in self.env.cr.fetchall():
@@ -460,7 +446,10 @@ class WecomReplyWait(models.Model):
                  FROM unnest(%s::int[], %s::int[]) AS p(rule_id, chat_id)
                  JOIN wecom_reply_wait w
                    ON w.rule_id = p.rule_id AND w.conversation_id = p.chat_id""",
-            [_array(rule_id for rule_id, _c in pairs), _array(chat_id for _r, chat_id in pairs)],
+            [
+                pgarray.literal(rule_id for rule_id, _c in pairs),
+                pgarray.literal(chat_id for _r, chat_id in pairs),
+            ],
         )
         return {(row[0], row[1]): tuple(row[2:]) for row in self.env.cr.fetchall()}
 
@@ -513,7 +502,7 @@ class WecomReplyWait(models.Model):
                       last_msgtime = EXCLUDED.last_msgtime,
                       last_message_id = EXCLUDED.last_message_id,
                       recorded = EXCLUDED.recorded""",
-            [corp.id, *map(_array, columns)],
+            [corp.id, *map(pgarray.literal, columns)],
         )
         self.invalidate_model()
 
@@ -547,7 +536,7 @@ class WecomReplyWait(models.Model):
                       AS a(rule_id, message_id, at, in_time)
                 WHERE v.message_id = a.message_id AND v.rule_id = a.rule_id
                   AND v.kind = 'timeout' AND (v.answered_at IS NULL OR v.answered_at > a.at)""",
-            [_array(column) for column in columns],
+            [pgarray.literal(column) for column in columns],
         )
         self.env["wecom.violation"].invalidate_model()
 
@@ -687,8 +676,8 @@ class WecomReplyWait(models.Model):
                  JOIN wecom_conversation c ON c.id = d.chat_id
                  LEFT JOIN wecom_group g ON g.id = c.group_id""",
             [
-                _array(chat_id for chat_id, _m in pairs),
-                _array(message_id for _c, message_id in pairs),
+                pgarray.literal(chat_id for chat_id, _m in pairs),
+                pgarray.literal(message_id for _c, message_id in pairs),
             ],
         )
         # a message without text is named as every list names it ([图片], [文件] 报价单.xlsx…)
