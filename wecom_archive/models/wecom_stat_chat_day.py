@@ -37,6 +37,8 @@ _ROW_COLUMNS = {
     **_CELL_COLUMNS,
 }
 
+# The column types whose values an array literal quotes (array_text).
+_QUOTED = {"varchar", "timestamp", "jsonb"}
 # The message counters of a member's day, and the total each one adds to.
 _TOTAL_OF = {
     f"{way}_{kind}": f"{way}_count" for way in ("sent", "received") for kind, _label in KINDS
@@ -204,7 +206,7 @@ class WecomStatChatDay(models.Model):
             return {}
         self.env.cr.execute(
             "SELECT userid, id FROM wecom_member WHERE corp_id = %s AND userid = ANY(%s::text[])",
-            [corp.id, array_text(userids)],
+            [corp.id, array_text(userids, quote=True)],
         )
         return dict.fromkeys(userids) | dict(self.env.cr.fetchall())
 
@@ -361,7 +363,10 @@ class WecomStatChatDay(models.Model):
             f"""INSERT INTO wecom_stat_chat_day ({columns}, violation_count)
                 SELECT *, 0 FROM unnest({arrays})
                 ON CONFLICT (conversation_id, day) DO UPDATE SET {updates}""",
-            [array_text(column) for column in zip(*rows, strict=True)],
+            [
+                array_text(column, quote=kind in _QUOTED)
+                for column, kind in zip(zip(*rows, strict=True), _ROW_COLUMNS.values(), strict=True)
+            ],
         )
         self.invalidate_model()
 
