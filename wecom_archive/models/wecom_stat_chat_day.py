@@ -268,7 +268,7 @@ class WecomStatChatDay(models.Model):
                       UNION ALL
                       SELECT * FROM wecom_stat_chat_day n
                        WHERE n.conversation_id = t.chat_id AND n.day >= t.first_day) d""",
-            [list(first_days), list(first_days.values())],
+            [array_text(first_days), array_text(first_days.values())],
         )
 
     def _read_cells(self, rows_query, params):
@@ -338,10 +338,10 @@ class WecomStatChatDay(models.Model):
                 WHERE m.state = 'done' AND m.action = 'send'
                   AND COALESCE(m.msgtype, '') NOT IN %s""",
             [
-                [chat_id for chat_id, _day in wanted],
-                [day for _chat_id, day in wanted],
-                [lo for lo, _hi in bounds],
-                [hi for _lo, hi in bounds],
+                array_text([chat_id for chat_id, _day in wanted]),
+                array_text([day for _chat_id, day in wanted]),
+                array_text([lo for lo, _hi in bounds], quote=True),
+                array_text([hi for _lo, hi in bounds], quote=True),
                 NOT_COUNTED_TYPES,
             ],
         )
@@ -453,13 +453,14 @@ class WecomStatChatDay(models.Model):
         )
         chat_ids = {chat_id for chat_id, _day in by_cell} | set(carried_out)
         chats = self._chats(chat_ids)
-        # What the range's first days carry in: the chats' last days before the range.
+        # What the range's first days carry in: the chats' last days before the range (one
+        # index probe each, not all their days before).
         cr.execute(
-            """SELECT DISTINCT ON (conversation_id) conversation_id, waiting_since
-                 FROM wecom_stat_chat_day
-                WHERE conversation_id = ANY(%s) AND day < %s
-                ORDER BY conversation_id, day DESC""",
-            [list(chat_ids), date_from],
+            """SELECT t.chat_id, d.waiting_since FROM unnest(%s::int[]) AS t(chat_id)
+                CROSS JOIN LATERAL (SELECT p.waiting_since FROM wecom_stat_chat_day p
+                                     WHERE p.conversation_id = t.chat_id AND p.day < %s
+                                     ORDER BY p.day DESC LIMIT 1) d""",
+            [array_text(chat_ids), date_from],
         )
         carried_in = dict(cr.fetchall())
         carried = dict(carried_in)
@@ -531,8 +532,8 @@ class WecomStatChatDay(models.Model):
             """SELECT c.id, c.kind, min(r.wecom_member_id) FILTER (WHERE c.kind = 'external')
                  FROM wecom_conversation c
                  LEFT JOIN wecom_conversation_member_rel r ON r.wecom_conversation_id = c.id
-                WHERE c.id = ANY(%s)
+                WHERE c.id = ANY(%s::int[])
                 GROUP BY c.id, c.kind""",
-            [list(chat_ids)],
+            [array_text(chat_ids)],
         )
         return {chat_id: (kind, member_id) for chat_id, kind, member_id in self.env.cr.fetchall()}
