@@ -95,9 +95,10 @@ class ResUsers(models.Model):
 
     @api.model
     def _wecom_scope_changed(self):
-        """A scope, a member's departments or the department tree changed: the record rules,
-        cached per user in every worker, read the scope anew from the next request on (and
-        from the next query in this one)."""
+        """A scope, a member's departments or the department tree changed, or a member or
+        department was archived or deleted: the record rules, cached per user in every
+        worker, and the rules' scopes (the word matcher's, the reply-timeout watches') are
+        read anew from the next request on (and from the next query in this one)."""
         self.env.registry.clear_cache()
         self.env["res.users"].invalidate_model(["wecom_scope_all_member_ids"])
 

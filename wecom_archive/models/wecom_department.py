@@ -34,10 +34,25 @@ class WecomDepartment(models.Model):
         ("department_uniq", "unique(corp_id, department_id)", "This department already exists."),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        departments = super().create(vals_list)
+        if any(vals.get("parent_id") or vals.get("member_ids") for vals in vals_list):
+            self.env["res.users"]._wecom_scope_changed()  # scopes hold subdepartments
+        return departments
+
     def write(self, vals):
         result = super().write(vals)
-        if "parent_id" in vals or "member_ids" in vals:
-            self.env["res.users"]._wecom_scope_changed()  # scopes hold subdepartments
+        if {"parent_id", "member_ids", "active"} & vals.keys():
+            # scopes hold subdepartments (the active ones, for the word rules)
+            self.env["res.users"]._wecom_scope_changed()
+        return result
+
+    def unlink(self):
+        # its subdepartments lose their parent and its members the department, in SQL
+        # (ON DELETE): the scopes that held them are re-read
+        result = super().unlink()
+        self.env["res.users"]._wecom_scope_changed()
         return result
 
     @api.depends("name", "parent_id.complete_name")

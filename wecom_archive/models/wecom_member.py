@@ -111,9 +111,16 @@ class WecomMember(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if "department_ids" in vals:
-            # A member who changes department moves with their chats: scopes are re-read.
+        if "department_ids" in vals or "active" in vals:
+            # A member who changes department moves with their chats, and an archived one
+            # leaves the rules and scopes that name them (read in the default context):
+            # scopes are re-read.
             self.env["res.users"]._wecom_scope_changed()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env["res.users"]._wecom_scope_changed()  # they leave the rules and scopes
         return result
 
     @api.depends("name", "userid")

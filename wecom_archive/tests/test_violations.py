@@ -92,6 +92,73 @@ class TestViolations(WecomCase):
         self.assertEqual(found[0].chat_kind, "external")
         self.assertTrue(found[0].name.startswith(f"cv{T0 + 1000}-"))
 
+    def test_scopes_follow_archived_or_deleted_members_and_departments(self):
+        """The cached matcher and reply-timeout watches are rebuilt when a member is archived
+        or deleted, or a department deleted: the next scan applies the scope as it is."""
+        Member = self.env["wecom.member"]
+        seller, junior = (Member.search([("userid", "=", u)]) for u in ("seller", "junior"))
+        helper = Member.search([("userid", "=", "helper")])
+        by_department = self.Rule.create(
+            {
+                "name": "返点",
+                "category": "范围",
+                "words_input": "返点",
+                "department_ids": [(6, 0, (self.sales | self.support).ids)],
+            }
+        )
+        by_member = self.Rule.create(
+            {
+                "name": "回扣",
+                "category": "范围",
+                "words_input": "回扣",
+                "member_ids": [(6, 0, (seller | helper).ids)],
+            }
+        )
+        waits = self.Rule.create(
+            {
+                "name": "超时",
+                "category": "范围",
+                "rule_type": "timeout",
+                "timeout_value": 10,
+                "member_ids": [(6, 0, (seller | helper).ids)],
+            }
+        )
+        found = self.pull(
+            [text(1, "junior", [CUSTOMER], "返点照旧"), text(2, "seller", [CUSTOMER], "回扣照旧")]
+        )
+        self.assertEqual(found.rule_id, by_department | by_member)
+        stored = [
+            (
+                case.message_id.id,
+                normalize(case.message_id.body),
+                (
+                    case.message_id.conversation_id.id,
+                    case.message_id.member_ids.ids,
+                    case.message_id.department_ids.ids,
+                ),
+            )
+            for case in found
+        ]
+        company = self.env.company.id
+
+        def scope_of_watches():
+            watches = self.env["wecom.reply.wait"]._company_watches(company)
+            return next(watch[4] for watch in watches if watch[0] == waits.id)
+
+        self.assertEqual(scope_of_watches(), frozenset((seller | helper).ids))
+        found.unlink()
+        # the sales department goes (its team loses its parent), the seller is archived
+        self.sales.unlink()
+        seller.active = False
+        self.assertEqual(self.Violation._scan(self.corp, stored), 0)
+        self.assertEqual(scope_of_watches(), frozenset(helper.ids))
+        self.Rule.invalidate_model()
+        matcher = self.Rule._matcher(company)
+        helper.unlink()
+        self.assertIsNot(self.Rule._matcher(company), matcher, "a deleted member: rebuilt")
+        self.assertNotIn(helper.id, self.Rule._matcher(company).rules[by_member.id].member_ids)
+        self.assertEqual(junior.department_ids, self.sales_team)
+
     def test_sides_and_chat_kinds(self):
         self.Rule.create(
             {"name": "投诉", "category": "客诉", "words_input": "投诉", "side": "customer"}
