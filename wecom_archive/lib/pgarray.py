@@ -7,6 +7,7 @@ thousands per batch (a message's 32 columns, the reply waits', the statistics'):
 literal each, the client's time falls by half or more and the server's too.
 """
 
+import json
 from datetime import date, datetime
 
 
@@ -19,10 +20,21 @@ def _element(value):
         return "t" if value else "f"
     if isinstance(value, datetime | date):
         return f'"{value.isoformat(sep=" ") if isinstance(value, datetime) else value}"'
+    if isinstance(value, list | dict):  # for a json or jsonb array
+        return _element(json.dumps(value, ensure_ascii=False))
     return str(value)  # int, float, Decimal
 
 
 def literal(values):
-    """The array literal of ``values``: None, str, bool, int, float, Decimal, date or
-    datetime (naive: as the timestamp columns hold UTC)."""
+    """The array literal of ``values``: None, str, bool, int, float, Decimal, date,
+    datetime (naive: as the timestamp columns hold UTC), or lists and dicts (as JSON)."""
     return "{" + ",".join(map(_element, values)) + "}"
+
+
+def numbers(values):
+    """literal() of values written as they print, without quotes — ints, floats, dates —
+    and None; faster (the statistics send thousands of counters per batch)."""
+    values = list(values)
+    if None in values:
+        return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
+    return "{" + ",".join(map(str, values)) + "}"

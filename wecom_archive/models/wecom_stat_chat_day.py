@@ -5,11 +5,12 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..lib import pgarray
 from ..lib.normalize import conversation_key, id_kind
 from ..lib.stats import NOT_COUNTED_TYPES, ChatDay, LocalDays, counted, day_bounds, fold
 from .wecom_conversation import KINDS
 from .wecom_message import _ms_to_datetime
-from .wecom_stat_member_day import array_text, copy_rows
+from .wecom_stat_member_day import copy_rows
 
 # The stored columns of a chat's day, as lib.stats.ChatDay holds them, and their types.
 _CELL_COLUMNS = {
@@ -37,7 +38,8 @@ _ROW_COLUMNS = {
     **_CELL_COLUMNS,
 }
 
-# The column types whose values an array literal quotes (array_text).
+# The column types whose values an array literal quotes (lib.pgarray.literal; the others
+# are written as they print: lib.pgarray.numbers).
 _QUOTED = {"varchar", "timestamp", "jsonb"}
 # The message counters of a member's day, and the total each one adds to.
 _TOTAL_OF = {
@@ -206,7 +208,7 @@ class WecomStatChatDay(models.Model):
             return {}
         self.env.cr.execute(
             "SELECT userid, id FROM wecom_member WHERE corp_id = %s AND userid = ANY(%s::text[])",
-            [corp.id, array_text(userids, quote=True)],
+            [corp.id, pgarray.literal(userids)],
         )
         return dict.fromkeys(userids) | dict(self.env.cr.fetchall())
 
@@ -253,7 +255,7 @@ class WecomStatChatDay(models.Model):
                 CROSS JOIN LATERAL (SELECT * FROM wecom_stat_chat_day c
                                      WHERE c.conversation_id = t.chat_id
                                      ORDER BY c.day DESC LIMIT 1) d""",
-            [array_text(chat_ids)],
+            [pgarray.numbers(chat_ids)],
         )
 
     def _timelines(self, first_days):
@@ -268,7 +270,7 @@ class WecomStatChatDay(models.Model):
                       UNION ALL
                       SELECT * FROM wecom_stat_chat_day n
                        WHERE n.conversation_id = t.chat_id AND n.day >= t.first_day) d""",
-            [array_text(first_days), array_text(first_days.values())],
+            [pgarray.numbers(first_days), pgarray.numbers(first_days.values())],
         )
 
     def _read_cells(self, rows_query, params):
@@ -338,10 +340,10 @@ class WecomStatChatDay(models.Model):
                 WHERE m.state = 'done' AND m.action = 'send'
                   AND COALESCE(m.msgtype, '') NOT IN %s""",
             [
-                array_text([chat_id for chat_id, _day in wanted]),
-                array_text([day for _chat_id, day in wanted]),
-                array_text([lo for lo, _hi in bounds], quote=True),
-                array_text([hi for _lo, hi in bounds], quote=True),
+                pgarray.numbers([chat_id for chat_id, _day in wanted]),
+                pgarray.numbers([day for _chat_id, day in wanted]),
+                pgarray.literal([lo for lo, _hi in bounds]),
+                pgarray.literal([hi for _lo, hi in bounds]),
                 NOT_COUNTED_TYPES,
             ],
         )
@@ -364,7 +366,7 @@ class WecomStatChatDay(models.Model):
                 SELECT *, 0 FROM unnest({arrays})
                 ON CONFLICT (conversation_id, day) DO UPDATE SET {updates}""",
             [
-                array_text(column, quote=kind in _QUOTED)
+                (pgarray.literal if kind in _QUOTED else pgarray.numbers)(column)
                 for column, kind in zip(zip(*rows, strict=True), _ROW_COLUMNS.values(), strict=True)
             ],
         )
@@ -460,7 +462,7 @@ class WecomStatChatDay(models.Model):
                 CROSS JOIN LATERAL (SELECT p.waiting_since FROM wecom_stat_chat_day p
                                      WHERE p.conversation_id = t.chat_id AND p.day < %s
                                      ORDER BY p.day DESC LIMIT 1) d""",
-            [array_text(chat_ids), date_from],
+            [pgarray.numbers(chat_ids), date_from],
         )
         carried_in = dict(cr.fetchall())
         carried = dict(carried_in)
@@ -534,6 +536,6 @@ class WecomStatChatDay(models.Model):
                  LEFT JOIN wecom_conversation_member_rel r ON r.wecom_conversation_id = c.id
                 WHERE c.id = ANY(%s::int[])
                 GROUP BY c.id, c.kind""",
-            [array_text(chat_ids)],
+            [pgarray.numbers(chat_ids)],
         )
         return {chat_id: (kind, member_id) for chat_id, kind, member_id in self.env.cr.fetchall()}
