@@ -12,7 +12,9 @@ mask_card):
 * The chat viewer: ``wecom.viewer._card`` masks every card it builds (thread, context, chat
   previews) and the violations' words; ``wecom.viewer.unmask`` gives one message's original
   card to a user with the right, and logs it (访问日志: 查看原文).
-* Search across chats: the snippet is cut from the masked text (``_wecom_shown_text``).
+* Search across chats: the snippet is cut from the masked text (``_wecom_shown_text``), and
+  to a user without the right 查看敏感信息原文 a message is a hit only when the keyword is
+  in its masked text (a hit inside a masked span would tell what the mask hides).
 * Alerts and digests (Odoo notification, WeCom message) mask what they quote, for everyone:
   they are pushed, not asked for.
 
@@ -53,6 +55,19 @@ class WecomArchivedData(models.AbstractModel):
     def _wecom_shown_text(self, text):
         """A message text as a screen shows it: masked, except to superuser code."""
         return text if self.env.su else mask_text(text)
+
+    @api.model
+    def _wecom_shown_lowered(self, text, shown, lowered):
+        """The lowered text (``lowered``: ``text`` as PostgreSQL lowers it) with the spans
+        masked in ``shown`` masked: what a search may find in what the screen shows."""
+        if shown == text or not isinstance(text, str):
+            return lowered
+        if len(lowered) != len(text) or len(shown) != len(text):  # never: same lengths
+            return shown.lower()
+        return "".join(
+            low if seen == original else seen
+            for original, seen, low in zip(text, shown, lowered, strict=True)
+        )
 
     def _wecom_masked_values(self, fname):
         """{record id: masked value} of the field for these records (record format)."""

@@ -128,9 +128,45 @@ class WecomMessage(models.Model):
         if recalled_only:
             domain.append(("recalled", "=", True))
         self.flush_model()
-        found = self._search(domain)  # the user's access rights and record rules
+        # To a user without the right 查看敏感信息原文, a message whose keyword is only
+        # inside masked spans is no hit (its snippet would still tell where the number is):
+        # the rows are checked on their masked text, further rows read until the page is
+        # full, and the cursor is the page's last row.
+        masked_only = not self._wecom_may_unmask()
+        rows, after, batch = [], cursor, limit + 1
+        while True:
+            fetched = self._search_page(domain, keyword, lowered, after, batch, masked_only)
+            for row in fetched:
+                if not masked_only or lowered in self._wecom_shown_lowered(
+                    row[2], self._wecom_shown_text(row[2]), row[3]
+                ):
+                    rows.append(row)
+            if len(rows) > limit or len(fetched) < batch:
+                break
+            last_time, last_id = fetched[-1][1], fetched[-1][0]
+            after = [last_time, last_id]
+            batch = min(batch * 2, 2000)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        if not cursor:  # one access-log row per search, not per page
+            self.env["wecom.access.log"]._log(
+                "search", self.browse(), detail=f"{self._description}: {keyword}"
+            )
+        results = self._search_results([row[0] for row in rows], lowered, masked_only)
+        next_cursor = None
+        if more and rows:
+            last_time, last_id = rows[-1][1], rows[-1][0]
+            next_cursor = [last_time.isoformat(sep=" ") if last_time else None, last_id]
+        return {"results": results, "next_cursor": next_cursor}
+
+    def _search_page(self, domain, keyword, lowered, cursor, limit, with_text=False):
+        """[(id, msgtime[, text, lowered text])] of the first ``limit`` messages of
+        ``domain`` holding the keyword after ``cursor`` ((msgtime, id)), newest first, as
+        the user may read them (access rights and record rules)."""
+        found = self._search(domain)
         table = found.table
         msgtime, id_ = SQL.identifier(table, "msgtime"), SQL.identifier(table, "id")
+        text = SQL.identifier(table, "text")
         found.add_where(
             SQL(
                 "%s @@ %s::tsquery",
@@ -138,9 +174,7 @@ class WecomMessage(models.Model):
                 lib.tsquery(lowered),
             )
         )
-        found.add_where(
-            SQL("%s ILIKE %s", SQL.identifier(table, "text"), lib.like_pattern(keyword))
-        )
+        found.add_where(SQL("%s ILIKE %s", text, lib.like_pattern(keyword)))
         if cursor:
             after_time, after_id = cursor
             if after_time:  # rows with no time came first (DESC puts NULLs first)
@@ -150,24 +184,16 @@ class WecomMessage(models.Model):
             else:
                 found.add_where(SQL("(%s IS NOT NULL OR %s < %s)", msgtime, id_, after_id))
         found.order = SQL("%s DESC, %s DESC", msgtime, id_)
-        found.limit = limit + 1
-        rows = self.env.execute_query(found.select(id_, msgtime))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        if not cursor:  # one access-log row per search, not per page
-            self.env["wecom.access.log"]._log(
-                "search", self.browse(), detail=f"{self._description}: {keyword}"
-            )
-        results = self._search_results([row[0] for row in rows], lowered)
-        next_cursor = None
-        if more and rows:
-            last_time, last_id = rows[-1][1], rows[-1][0]
-            next_cursor = [last_time.isoformat(sep=" ") if last_time else None, last_id]
-        return {"results": results, "next_cursor": next_cursor}
+        found.limit = limit
+        columns = [id_, msgtime]
+        if with_text:
+            columns += [text, SQL("lower(%s)", text)]
+        return self.env.execute_query(found.select(*columns))
 
-    def _search_results(self, ids, lowered):
+    def _search_results(self, ids, lowered, masked_only=False):
         """The rows of the found messages (already checked against the user's rules), in
-        the order of ``ids``, names joined in SQL."""
+        the order of ``ids``, names joined in SQL. ``masked_only``: the keyword is
+        highlighted only where the masked text shows it."""
         if not ids:
             return []
         rows = self.env.execute_query_dict(
@@ -194,7 +220,10 @@ class WecomMessage(models.Model):
             row = by_id[id_]
             # cut from the masked text (same length: the window and highlights hold)
             shown = self._wecom_shown_text(row["text"])
-            text, offsets = lib.snippet(shown, row["lowered"], lowered)
+            found_in = row["lowered"]
+            if masked_only:
+                found_in = self._wecom_shown_lowered(row["text"], shown, found_in)
+            text, offsets = lib.snippet(shown, found_in, lowered)
             results.append(
                 {
                     "id": id_,

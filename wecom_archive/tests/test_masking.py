@@ -139,7 +139,12 @@ class TestMasking(WecomCase):
             Message = self.env["wecom.message"].with_user(user)
             for query in ("手机", "卡号", MOBILE):
                 with self.subTest(user=user.login, query=query):
-                    [result] = Message.search_messages(query)["results"]
+                    results = Message.search_messages(query)["results"]
+                    if query == MOBILE and user == self.plain:
+                        # found only inside what the mask hides: no hit, or it would tell
+                        self.assertEqual(results, [])
+                        continue
+                    [result] = results
                     self.assert_masked(result)
                     self.assertIn("****", result["snippet"])
                     self.assertTrue(result["highlights"])

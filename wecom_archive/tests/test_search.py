@@ -303,6 +303,61 @@ class TestSearch(TransactionCase):
                 expected = self._ids(self._expected(keyword, in_scope))
                 self.assertEqual(self._all(self.scoped, keyword, page=9), expected)
 
+    def test_masked_values_found_only_with_the_right(self):
+        """A keyword only inside masked spans (a phone number's digits) is no hit to a user
+        without the right 查看敏感信息原文: pages stay full and the cursor right."""
+        base = datetime(2026, 4, 1, 8, 0, 0)
+        texts = [f"客户电话 13812345678 第{n}条" for n in range(12)]
+        texts[3] = "订单号 12345678 已发货"
+        texts[8] = "13812345678 或订单12345678"
+        texts[10] = "订单 12345678 已签收"
+        messages = (
+            self.env["wecom.message"]
+            .with_context(wecom_pipeline=True)
+            .create(
+                [
+                    {
+                        "corp_id": self.corp.id,
+                        "company_id": self.corp.company_id.id,
+                        "msgid": f"masked-{n}",
+                        "state": "done",
+                        "msgtype": "text",
+                        "action": "send",
+                        "sender": self.a.userid,
+                        "text": text,
+                        "msgtime": base + timedelta(minutes=n),
+                        "conversation_id": self.chat_ax.id,
+                        "member_ids": [Command.set(self.a.ids)],
+                    }
+                    for n, text in enumerate(texts)
+                ]
+            )
+        )
+        newest_first = messages.ids[::-1]
+        shown = [messages[n].id for n in (10, 8, 3)]
+        for page in (1, 2, 5):
+            with self.subTest(page=page):
+                self.assertEqual(self._all(self.super, "12345678", page=page), shown)
+                self.assertEqual(self._all(self.scoped, "12345678", page=page), shown)
+        # the one with both: only the visible order number is highlighted
+        answer = self.env["wecom.message"].with_user(self.super).search_messages("12345678")
+        both = next(row for row in answer["results"] if row["id"] == messages[8].id)
+        self.assertEqual(both["snippet"], "138****5678 或订单12345678")
+        self.assertEqual(both["highlights"], [[15, 23]])
+        # a holder of the right finds them all (snippets masked all the same)
+        reader = new_test_user(
+            self.env,
+            login="search_reader",
+            groups="base.group_user,wecom_archive.group_wecom_archive_super,"
+            "wecom_archive.group_wecom_sensitive_view",
+        )
+        Message = self.env["wecom.message"].with_user(reader)
+        answer = Message.search_messages("12345678", limit=5)
+        self.assertEqual([row["id"] for row in answer["results"]], newest_first[:5])
+        self.assertEqual(answer["results"][0]["snippet"], "客户电话 138****5678 第11条")
+        answer = Message.search_messages("12345678", cursor=answer["next_cursor"], limit=50)
+        self.assertEqual([row["id"] for row in answer["results"]], newest_first[5:])
+
     def test_refuses_short_queries_and_logs(self):
         Message = self.env["wecom.message"].with_user(self.super)
         for query in ("转", " 转 ", "", "a", None):
