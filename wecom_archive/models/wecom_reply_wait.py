@@ -6,6 +6,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models, tools
@@ -269,7 +270,8 @@ class WecomReplyWait(models.Model):
         """The company's watches as plain values — (rule id, minutes, words, kinds, scope)
         — built once per worker, as the word matcher: cleared with it (the registry cache)
         whenever a rule changes, and whenever a scope may (a member's departments, the
-        department tree: res.users._wecom_scope_changed). Read in the default context
+        department tree, a member or department archived or deleted:
+        res.users._wecom_scope_changed). Read in the default context
         (the rules' members as every worker reads them, whatever the caller's context)."""
         rules = (
             self.env["wecom.keyword.rule"]
@@ -524,7 +526,9 @@ class WecomReplyWait(models.Model):
                 strict=True,
             )
         )
-        self.env["wecom.violation"].flush_model()
+        Violation = self.env["wecom.violation"]
+        Violation.flush_model()
+        # o: the case as it was (v is as it becomes), to tell the cases closed here
         self.env.cr.execute(
             """UPDATE wecom_violation v
                   SET answered_at = a.at,
@@ -533,12 +537,32 @@ class WecomReplyWait(models.Model):
                       review_date = CASE WHEN a.in_time AND v.state = 'new'
                                          THEN now() at time zone 'UTC' ELSE v.review_date END
                  FROM unnest(%s::int[], %s::int[], %s::timestamp[], %s::bool[])
-                      AS a(rule_id, message_id, at, in_time)
+                      AS a(rule_id, message_id, at, in_time),
+                      wecom_violation o
                 WHERE v.message_id = a.message_id AND v.rule_id = a.rule_id
-                  AND v.kind = 'timeout' AND (v.answered_at IS NULL OR v.answered_at > a.at)""",
+                  AND v.kind = 'timeout' AND (v.answered_at IS NULL OR v.answered_at > a.at)
+                  AND o.id = v.id
+            RETURNING v.id, a.at, a.in_time AND o.state = 'new'""",
             [pgarray.literal(column) for column in columns],
         )
-        self.env["wecom.violation"].invalidate_model()
+        closed = {case_id: at for case_id, at, closed in self.env.cr.fetchall() if closed}
+        Violation.invalidate_model()
+        if closed:
+            self._log_closed(corp, closed)
+
+    def _log_closed(self, corp, closed):
+        """One chatter note on each case closed as a false positive by its answer: {case id:
+        answered at}. Logged in one batch (no notification: nobody follows a new case)."""
+        tz = pytz.timezone(corp._stat_tz())
+        bodies = {}
+        for case_id, at in closed.items():
+            local = pytz.utc.localize(at).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+            bodies[case_id] = Markup("<p>%s</p>") % self.env._(
+                "Closed automatically as a false positive: the answer at %(time)s came in "
+                "time; it reached the archive after the case was recorded.",
+                time=local,
+            )
+        self.env["wecom.violation"].browse(list(bodies))._message_log_batch(bodies)
 
     # -- finding the open waits again ----------------------------------------------------------
     @api.model

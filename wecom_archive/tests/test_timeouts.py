@@ -218,6 +218,18 @@ class TestTimeouts(TimeoutCorpus):
                 [("kind", "=", "timeout"), ("corp_id", "=", self.corp.id)]
             )
         }
+        # the case closed as a false positive by its late answer says so in its chatter,
+        # once (the replayed job above logged nothing more)
+        notes = self.env["mail.message"].search(
+            [
+                ("model", "=", "wecom.violation"),
+                ("res_id", "in", [case.id for case in cases.values()]),
+                ("body", "ilike", "closed automatically"),
+            ]
+        )
+        self.assertEqual(notes.mapped("res_id"), cases["H1"].ids)
+        self.assertIn("the answer at 2024-06-10 10:20:00 came in time", notes.body)
+        self.assertEqual(notes.subtype_id, self.env.ref("mail.mt_note"))
         group_case = cases["G4"]
         self.assertEqual(group_case.chat_kind, "group")
         self.assertEqual(group_case.member_id, self.alice)  # the group's owner
