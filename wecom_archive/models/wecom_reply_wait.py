@@ -103,6 +103,16 @@ class WecomKeywordRule(models.Model):
         return result
 
 
+def _waited_text(env, minutes):
+    """Working minutes as people read a wait (2 h 15 min, 2小时15分钟), in env's language."""
+    hours, minutes = divmod(minutes or 0, 60)
+    if not hours:
+        return env._("%(minutes)s min", minutes=minutes)
+    if not minutes:
+        return env._("%(hours)s h", hours=hours)
+    return env._("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
+
+
 class WecomViolation(models.Model):
     _inherit = "wecom.violation"
 
@@ -112,9 +122,21 @@ class WecomViolation(models.Model):
         help="Working minutes the customer waited: until the answer, or so far (up to the "
         "archive's latest message).",
     )
+    waited_display = fields.Char(
+        "Waited",
+        compute="_compute_waited_display",
+        help="等待时长 in hours and minutes, as people read it (the minutes: Waited (min)).",
+    )
     answered_at = fields.Datetime(
         "Answered At", readonly=True, help="When an employee answered; empty: still waiting."
     )
+
+    @api.depends("kind", "waited_minutes")
+    def _compute_waited_display(self):
+        for case in self:
+            case.waited_display = (
+                _waited_text(self.env, case.waited_minutes) if case.kind == "timeout" else False
+            )
 
     @api.depends("kind", "msgtime", "answered_at")
     def _compute_waited_minutes(self):
@@ -154,7 +176,7 @@ class WecomViolation(models.Model):
                 % (
                     case.name,
                     case.member_id.name or case.member_id.userid or "",
-                    self.env._("%(minutes)s min", minutes=case.waited_minutes),
+                    case.waited_display,
                 )
                 for case in cases[:20]
             )
@@ -205,9 +227,9 @@ class WecomViolation(models.Model):
             who = hit.member_id.name or hit.member_id.userid or ""
             lines.append(
                 env._(
-                    "· %(member)s · %(minutes)s min: %(text)s",
+                    "· %(member)s · %(waited)s: %(text)s",
                     member=who,
-                    minutes=hit.waited_minutes,
+                    waited=_waited_text(env, hit.waited_minutes),
                     text=(hit.content or "")[:40],
                 )
             )

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from ..models.wecom_reply_wait import _waited_text
 from .common import WecomCase, key_pair, use_zh_cn
 
 ALICE, BOB, CAROL = "alice", "bob", "carol"
@@ -266,6 +267,11 @@ class TestTimeouts(TimeoutCorpus):
             {case.message_id.msgid: case.waited_minutes for case in seen},
             {"G4": 50, "E1": 85, "C3": 58},
         )
+        # and reads them as hours and minutes
+        self.assertEqual(
+            {case.message_id.msgid: case.waited_display for case in seen},
+            {"G4": "50 min", "E1": "1 h 25 min", "C3": "58 min"},
+        )
 
         # a scope that takes Carol in finds her chat's open wait again from the archive
         self.rule.member_ids = self.bob | self.carol
@@ -308,6 +314,15 @@ class TestTimeouts(TimeoutCorpus):
         self.assertIn("艾丽 · 50 min", note.body)
         self.assertTrue(case.alerted)
         self.assertEqual(self.Violation._cron_alert(), 0, "nobody is told twice")
+        # in WeCom, in Chinese, a wait reads as hours and minutes
+        use_zh_cn(self.env)
+        self.assertIn("· 艾丽 · 50分钟：还有个问题", case._wecom_alert_text(case))
+        zh = self.env(context=dict(self.env.context, lang="zh_CN"))
+        self.assertEqual(
+            [_waited_text(zh, minutes) for minutes in (135, 120, 7, 0)],
+            ["2小时15分钟", "2小时", "7分钟", "0分钟"],
+        )
+        self.assertEqual(_waited_text(self.env, 135), "2 h 15 min")
 
     def test_watches_follow_rule_and_scope_changes(self):
         """The watches are built once per worker (the pipeline reads them at each batch):

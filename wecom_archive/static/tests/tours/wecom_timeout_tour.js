@@ -7,7 +7,7 @@ registry.category("web_tour.tours").add("wecom_timeout_tour", {
     steps: () => [
         {
             content: "the timeouts, with how long each customer waited",
-            trigger: ".o_data_row:contains('在吗？') td[name='waited_minutes']:contains('58')",
+            trigger: ".o_data_row:contains('在吗？') td[name='waited_display']:contains('58')",
         },
         {
             content: "open the timeout",
@@ -16,7 +16,7 @@ registry.category("web_tour.tours").add("wecom_timeout_tour", {
         },
         {
             content: "the case: still waiting, for 58 working minutes",
-            trigger: ".o_form_view .o_field_widget[name='waited_minutes']:contains('58')",
+            trigger: ".o_form_view .o_field_widget[name='waited_display']:contains('58')",
         },
         {
             content: "jump to the chat",
