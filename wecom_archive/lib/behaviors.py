@@ -169,12 +169,5 @@ def deletion_rules(behaviors, removed_by, member_id, department_ids):
     return [
         behavior.rule.id
         for behavior in behaviors
-        if behavior.kind == kind and _in_scope(behavior.rule, {member_id}, set(department_ids))
+        if behavior.kind == kind and behavior.rule.in_scope({member_id}, set(department_ids))
     ]
-
-
-def _in_scope(rule, member_ids, department_ids):
-    """The rule's scope only: a deletion has no side or chat kind to filter on."""
-    if not (rule.member_ids or rule.department_ids):
-        return True
-    return bool(rule.member_ids & member_ids or rule.department_ids & department_ids)

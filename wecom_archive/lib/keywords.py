@@ -58,13 +58,21 @@ class Rule:
     department_ids: frozenset = frozenset()  # …or their departments (subdepartments included)
     detectors: tuple = ()  # codes of lib.detectors.DETECTORS
     allowed_domains: tuple = ()  # for the "url" detector: links to these are not hits
+    # The rule names departments or members, even when none of them is left (archived,
+    # deleted): it then applies to nobody, never to everyone.
+    scoped: bool = False
 
     def applies(self, sender_side, chat_kind, member_ids, department_ids):
         if self.side != "both" and self.side != sender_side:
             return False
         if chat_kind not in self.chat_kinds:
             return False
-        if not (self.member_ids or self.department_ids):
+        return self.in_scope(member_ids, department_ids)
+
+    def in_scope(self, member_ids, department_ids):
+        """Whether the rule's scope holds a message of these members or departments
+        (no scope: everyone)."""
+        if not (self.scoped or self.member_ids or self.department_ids):
             return True
         return bool(self.member_ids & member_ids or self.department_ids & department_ids)
 

@@ -169,9 +169,10 @@ class WecomKeywordRule(models.Model):
 
     def _scope_members(self):
         """The archived members the rule applies to, as they are now (the members, and the
-        members of the departments with their subdepartments), or None: everyone."""
+        members of the departments with their subdepartments), or None: everyone. A rule
+        whose departments and members are all gone (archived) applies to nobody."""
         self.ensure_one()
-        if not (self.department_ids or self.member_ids):
+        if not self._scoped():
             return None
         members = self.member_ids
         if self.department_ids:
@@ -181,6 +182,11 @@ class WecomKeywordRule(models.Model):
                 .search([("department_ids", "child_of", self.department_ids.ids)])
             )
         return members
+
+    def _scoped(self):
+        """Whether the rule names departments or members, archived ones included."""
+        named = self.with_context(active_test=False)
+        return bool(named.department_ids or named.member_ids)
 
     def _as_rule(self):
         kinds = {
@@ -203,4 +209,5 @@ class WecomKeywordRule(models.Model):
             department_ids=frozenset(departments.ids),
             detectors=tuple(sorted(self.detector_ids.mapped("code"))),
             allowed_domains=tuple(sorted(split_items(self.allowed_domains))),
+            scoped=self._scoped(),
         )

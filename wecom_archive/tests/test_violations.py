@@ -92,6 +92,50 @@ class TestViolations(WecomCase):
         self.assertEqual(found[0].chat_kind, "external")
         self.assertTrue(found[0].name.startswith(f"cv{T0 + 1000}-"))
 
+    def test_scope_all_gone_applies_to_nobody(self):
+        """A rule whose departments, or members, are all archived (the directory sync
+        archives a department that leaves WeCom) applies to nobody: it never turns into a
+        rule over everyone."""
+        Member = self.env["wecom.member"]
+        seller = Member.search([("userid", "=", "seller")])
+        support_only = self.Rule.create(
+            {
+                "name": "客服返点",
+                "category": "范围",
+                "words_input": "返点",
+                "department_ids": [(6, 0, self.support.ids)],
+            }
+        )
+        seller_only = self.Rule.create(
+            {
+                "name": "销售回扣",
+                "category": "范围",
+                "words_input": "回扣",
+                "member_ids": [(6, 0, seller.ids)],
+            }
+        )
+        waits = self.Rule.create(
+            {
+                "name": "超时",
+                "category": "范围",
+                "rule_type": "timeout",
+                "timeout_value": 10,
+                "member_ids": [(6, 0, seller.ids)],
+            }
+        )
+        self.support.active = False
+        seller.active = False
+        found = self.pull(
+            [text(1, "junior", [CUSTOMER], "返点照旧"), text(2, "junior", [CUSTOMER], "回扣照旧")]
+        )
+        self.assertFalse(
+            found & self.Violation.search([("rule_id", "in", (support_only | seller_only).ids)])
+        )
+        watches = self.env["wecom.reply.wait"]._company_watches(self.env.company.id)
+        self.assertEqual(
+            next(watch[4] for watch in watches if watch[0] == waits.id), frozenset(), "nobody"
+        )
+
     def test_scopes_follow_archived_or_deleted_members_and_departments(self):
         """The cached matcher and reply-timeout watches are rebuilt when a member is archived
         or deleted, or a department deleted: the next scan applies the scope as it is."""

@@ -77,3 +77,11 @@ def test_regex_rules():
 def test_nothing_to_scan():
     assert scan(Matcher([]), "任何内容") == []
     assert scan(Matcher([Rule(1, words=("a",))]), "") == []
+
+
+def test_scoped_rule_with_nobody_left_applies_to_nobody():
+    everyone = Rule(1, words=("返点",))
+    nobody = Rule(2, words=("返点",), scoped=True)
+    assert everyone.applies("member", "external", frozenset({7}), frozenset({3}))
+    assert not nobody.applies("member", "external", frozenset({7}), frozenset({3}))
+    assert Rule(3, member_ids=frozenset({7}), scoped=True).in_scope(frozenset({7}), frozenset())
