@@ -162,7 +162,16 @@ def _wecom_id(rng, prefix):
 _ID_CHARS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def load_viewer(env, messages, seed=20261125, every=1):
+def load_viewer(
+    env,
+    messages,
+    seed=20261125,
+    every=1,
+    newest=None,
+    spacing=30,
+    start="2025-01-01",
+    corpid="wwbenchviewer001",
+):
     """The chat viewer's data set, at the pipeline's shape: what _store_batch and _attach
     write (messages with sender, receivers, body and text, their member and department
     links, chats with their members, departments, counts and times), what the directory
@@ -174,14 +183,19 @@ def load_viewer(env, messages, seed=20261125, every=1):
     The busiest member, in the big group, has 4,100 chats: 3,000 with customers, 600 with
     colleagues and 500 groups. Returns a dict of what the bench needs to find again.
 
+    The messages come one every ``spacing`` seconds from ``start`` (a UTC timestamp), in a
+    corp of the id ``corpid`` (another one: a second data set beside the first, with its
+    own members, chats and messages).
+
     ``every`` > 1: only the messages whose number is a multiple of it, at their times (a
-    tenth, say, of the same months' traffic); grow_viewer then loads the rest."""
+    tenth, say, of the same months' traffic); ``newest``: only the last ``newest`` messages
+    (the latest days of a longer history). grow_viewer then loads the rest."""
     cr = env.cr
     rng = random.Random(seed)
     corp = env["wecom.corp"].create(
         {
             "name": "bench viewer",
-            "corpid": "wwbenchviewer001",
+            "corpid": corpid,
             "sdk_library_path": "/nonexistent.so",
         }
     )
@@ -416,6 +430,9 @@ def load_viewer(env, messages, seed=20261125, every=1):
         "others": others,
         "big_share": BIG_SHARE,
         "every": every,
+        "after": messages - newest if newest else 0,
+        "spacing": spacing,
+        "start": start,
     }
     timings = _add_messages(env, messages_sql, rule, sample=True)
     started = time.perf_counter()
@@ -434,7 +451,7 @@ def load_viewer(env, messages, seed=20261125, every=1):
     timings["violations"] += time.perf_counter() - started
     cr.execute("SELECT conv FROM bench_chat WHERE slot = -1")
     big_chat = cr.fetchone()[0]
-    if every == 1:
+    if every == 1 and not newest:
         cr.execute("DROP TABLE bench_chat")
     return {
         "corp": corp,
@@ -449,10 +466,10 @@ def load_viewer(env, messages, seed=20261125, every=1):
 
 
 def grow_viewer(env, shape):
-    """Load the rest of the data set of which load_viewer(..., every=k) loaded a sample:
-    the same data set as loaded whole (the same messages at the same times, links,
-    violations and chat counts; only the rows' ids come in another order). Returns the
-    timings."""
+    """Load the rest of the data set of which load_viewer(..., every=k or newest=k) loaded
+    a sample: the same data set as loaded whole (the same messages at the same times,
+    links, violations and chat counts; only the rows' ids come in another order). Returns
+    the timings."""
     timings = _add_messages(env, shape["messages_sql"], shape["rule"], sample=False)
     env.cr.execute("DROP TABLE bench_chat")
     return timings
@@ -460,9 +477,9 @@ def grow_viewer(env, shape):
 
 def _add_messages(env, params, rule, sample):
     """Insert the messages of the sample (``sample``: those whose number is a multiple of
-    params["every"]) or of the rest, their member and department links, the violations of
-    their keyword hits with their members, and the chats' counts and times. Returns the
-    timings."""
+    params["every"] and above params["after"]) or of the rest, their member and department
+    links, the violations of their keyword hits with their members, and the chats' counts
+    and times. Returns the timings."""
     cr = env.cr
     corp, company = params["corp"], params["company"]
     cr.execute("SELECT COALESCE(max(id), 0) FROM wecom_message")
@@ -486,7 +503,7 @@ def _add_messages(env, params, rule, sample):
              FROM (
                 SELECT n, 'bench' || n AS msgid, c.conv, c.roomid, s.sender,
                        array_remove(c.parties, s.sender) AS tolist,
-                       timestamp '2025-01-01' + n * interval '30 seconds'
+                       %(start)s::timestamp + n * %(spacing)s * interval '1 second'
                            + (n %% 997) * interval '1 millisecond' AS msgtime,
                        CASE WHEN n %% 97 = 7 AND n <> ALL(%(rare2)s || %(rare4)s)
                             THEN (%(risky)s::text[])[1 + (n / 97) %% %(risky_count)s]
@@ -507,7 +524,7 @@ def _add_messages(env, params, rule, sample):
                                                      / 4294967296.0, 2))::int END
                  CROSS JOIN LATERAL (
                        SELECT c.parties[1 + (n / 3) %% cardinality(c.parties)] AS sender) s
-                 WHERE (n %% %(every)s = 0) = %(sample)s
+                 WHERE (n %% %(every)s = 0 AND n > %(after)s) = %(sample)s
              ) m""",
         {**params, "sample": sample},
     )
