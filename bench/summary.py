@@ -1,6 +1,7 @@
 """The pipeline bench's runs summed up: min - median - max of each figure, one line each
-(`name: min - median - max unit`). Reads the runs' JSON lines on stdin; the argument is the
-number of messages pulled."""
+(`name: min - median - max unit`). Reads the runs' JSON lines on stdin; the arguments are the
+number of messages pulled and the rules' configuration (all_rules: 400 rules of every kind;
+word_rules: the 100 word rules only), both in each figure's name."""
 
 import json
 import statistics
@@ -24,16 +25,15 @@ def main():
     runs = [json.loads(line) for line in sys.stdin if line.strip()]
     if not runs:
         sys.exit("no pipeline run to sum up")
-    messages = sys.argv[1]
-    print(f"==> the pipeline at {messages} messages, {len(runs)} runs: min - median - max")
+    messages, tag = sys.argv[1], sys.argv[2]
+    print(f"==> the pipeline, {messages} messages, {tag}, {len(runs)} runs: min - median - max")
     for key, name, unit, scale in FIGURES:
         values = sorted(run[key] * scale for run in runs if key in run)
         if values:
             low, mid, high = values[0], statistics.median(values), values[-1]
             digits = 3 if key == "ratio" else 1
-            print(
-                f"{name}_{messages}: {low:.{digits}f} - {mid:.{digits}f} - {high:.{digits}f} {unit}"
-            )
+            figures = f"{low:.{digits}f} - {mid:.{digits}f} - {high:.{digits}f}"
+            print(f"{name}_{messages}_{tag}: {figures} {unit}".rstrip())
 
 
 if __name__ == "__main__":

@@ -15,23 +15,28 @@ for n in ${BENCH_MESSAGES:-20000}; do
         (cd "$ROOT" && "$ODOO_PYTHON" -m wecom_archive.native.corpus prepare --out "$OUT" \
             --messages "$n" --media-scale 0.001 --corpid "$CORPID" --secret "$SECRET" >/dev/null)
     fi
-    RESULTS="$BUILD/bench/pipeline-$n.jsonl"
-    : > "$RESULTS"
-    # several runs, each on a fresh database: a figure that holds is a min - median - max
-    for run in $(seq "${BENCH_RUNS:-3}"); do
-        echo "==> run $run: fresh database $DB, pulling $n messages"
-        dropdb --if-exists "$DB"
-        odoo --addons-path="$ADDONS_PATH" -d "$DB" -i wecom_archive --without-demo=all \
-            --http-port=8172 --stop-after-init --log-level=warn
-        out=$(WECOM_BENCH_CORPUS="$OUT" WECOM_BENCH_MESSAGES="$n" WECOM_BENCH_CORPID="$CORPID" \
-            WECOM_BENCH_SECRET="$SECRET" WECOM_FAKE_SDK_CORPUS="$OUT/sdk" \
-            odoo shell --addons-path="$ADDONS_PATH" -d "$DB" --no-http --log-level=warn \
-            < "$ROOT/bench/bench_pipeline.py" | grep '^BENCH')
-        echo "$out"
-        echo "$out" | grep '^BENCH {' | sed 's/^BENCH //' >> "$RESULTS"
-        dropdb --if-exists "$DB"
+    # with 400 rules of every kind (issue #14's load), then with the 100 word rules only
+    for tag in all_rules word_rules; do
+        words_only=$([ "$tag" = word_rules ] && echo 1 || echo 0)
+        RESULTS="$BUILD/bench/pipeline-$n-$tag.jsonl"
+        : > "$RESULTS"
+        # several runs, each on a fresh database: a figure that holds is min - median - max
+        for run in $(seq "${BENCH_RUNS:-3}"); do
+            echo "==> run $run ($tag): fresh database $DB, pulling $n messages"
+            dropdb --if-exists "$DB"
+            odoo --addons-path="$ADDONS_PATH" -d "$DB" -i wecom_archive --without-demo=all \
+                --http-port=8172 --stop-after-init --log-level=warn
+            out=$(WECOM_BENCH_WORDS_ONLY=$words_only \
+                WECOM_BENCH_CORPUS="$OUT" WECOM_BENCH_MESSAGES="$n" WECOM_BENCH_CORPID="$CORPID" \
+                WECOM_BENCH_SECRET="$SECRET" WECOM_FAKE_SDK_CORPUS="$OUT/sdk" \
+                odoo shell --addons-path="$ADDONS_PATH" -d "$DB" --no-http --log-level=warn \
+                < "$ROOT/bench/bench_pipeline.py" | grep '^BENCH')
+            echo "$out"
+            echo "$out" | grep '^BENCH {' | sed 's/^BENCH //' >> "$RESULTS"
+            dropdb --if-exists "$DB"
+        done
+        "$ODOO_PYTHON" "$ROOT/bench/summary.py" "$n" "$tag" < "$RESULTS"
     done
-    "$ODOO_PYTHON" "$ROOT/bench/summary.py" "$n" < "$RESULTS"
 done
 fresh_db_bench() {  # fresh_db_bench TITLE SCRIPT ENV_VAR N: SCRIPT in odoo shell on a new database
     local title=$1 script=$2 var=$3 n=$4 db="wecom_bench_$$"
