@@ -104,6 +104,16 @@ def body_hash(text):
     return hashlib.sha256(canonical_json(text)).hexdigest()
 
 
+def parsed_hash(value):
+    """body_hash of a JSON text already parsed as canonical_json parses it — floats by
+    ``parse_float=exact_number`` (lib.normalize.parse does): the pipeline hashes what it
+    parsed once, not the text again."""
+    return hashlib.sha256(canonical_dumps(value)).hexdigest()
+
+
+exact_number = _number  # parse_float for parsed_hash: numbers by value, as jsonb keeps them
+
+
 def entry_line(seq, msgid, digest):
     """A member's line in its block's content: the canonical JSON of [seq, msgid, hash]."""
     text = f"[{int(seq)},{json.dumps(msgid, ensure_ascii=False)},{json.dumps(digest)}]\n"

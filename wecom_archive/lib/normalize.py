@@ -9,6 +9,8 @@ Unknown types are kept as they are: only their common fields are lifted.
 import json
 from dataclasses import dataclass, field
 
+from .integrity import exact_number
+
 # msgtype → where its media lives: (body key, size key, default extension)
 MEDIA_TYPES = {
     "image": ("image", "filesize", "jpg"),
@@ -94,7 +96,8 @@ def parse(plaintext):
     """The JSON object of a decrypted message (raw control characters tolerated)."""
     text = plaintext.decode("utf-8", "replace") if isinstance(plaintext, bytes) else plaintext
     try:
-        data = json.loads(text, strict=False)
+        # numbers by value, as jsonb keeps them: the body hashes as stored (lib.integrity)
+        data = json.loads(text, strict=False, parse_float=exact_number)
     except ValueError as error:
         raise MessageParseError(f"malformed JSON: {error}") from None
     if not isinstance(data, dict):

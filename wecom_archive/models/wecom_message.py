@@ -13,7 +13,7 @@ from odoo.tools.sql import create_index, drop_index, make_index_name
 
 from ..lib import cards, pgarray
 from ..lib.decrypt import DONE, wire_msgid
-from ..lib.integrity import body_hash
+from ..lib.integrity import body_hash, parsed_hash
 from ..lib.normalize import conversation_key, id_kind
 from ..native.errors import SdkLibraryError
 from .bigint import BigInteger
@@ -47,12 +47,14 @@ _CONTROL = re.compile(r"[\x00-\x1f]|\\u0000")
 
 
 def _jsonb(message, plaintext):
-    """The message's JSON as PostgreSQL's jsonb takes it: the original text when it is
-    clean (no re-encoding), else re-encoded without raw control characters and NULs."""
+    """(The message's JSON as PostgreSQL's jsonb takes it, its hash): the original text
+    when it is clean (no re-encoding), hashed from the message as parsed; else re-encoded
+    without raw control characters and NULs, and hashed from that text."""
     text = plaintext.decode("utf-8", "replace")
     if not _CONTROL.search(text):
-        return text
-    return json.dumps(_without_nul(message.body), ensure_ascii=False)
+        return text, parsed_hash(message.body)
+    text = json.dumps(_without_nul(message.body), ensure_ascii=False)
+    return text, body_hash(text)
 
 
 def _sql_text(value):
@@ -322,8 +324,8 @@ class WecomMessage(models.Model):
                 values = self._message_values(item.message, links[item.message.msgid]).values()
                 if b"\x00" in plaintext or b"\\u0000" in plaintext:  # rare: sanitise
                     values = map(_sql_text, values)
-                body = _jsonb(item.message, plaintext)
-                tail = (DONE, None, None, None, None, body, body_hash(body), *values)
+                body, digest = _jsonb(item.message, plaintext)
+                tail = (DONE, None, None, None, None, body, digest, *values)
             else:
                 # Nothing lost: the encrypted payload stays until it can be processed.
                 raw_text = item.plaintext.decode("utf-8", "replace") if item.plaintext else None
@@ -672,7 +674,7 @@ class WecomMessage(models.Model):
                     link = links[item.message.msgid]
                     values = self._message_values(item.message, link)
                     values.update(
-                        body=_jsonb(item.message, item.plaintext),
+                        body=_jsonb(item.message, item.plaintext)[0],  # hashed when chained
                         state=DONE,
                         error=None,
                         encrypt_random_key=None,

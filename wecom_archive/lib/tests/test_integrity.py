@@ -5,6 +5,7 @@ import random
 import pytest
 
 from wecom_archive.lib import integrity as lib
+from wecom_archive.lib.normalize import parse
 from wecom_archive.lib.tests.samples import SAMPLES
 
 
@@ -145,3 +146,15 @@ def test_block_check_finds_each_kind_of_change():
 def test_entry_lines_are_canonical_json():
     for entry in ((1, "m1", "ab"), (2**40, 'q"u\\o\u0001te 你好', ""), (3, "x", None)):
         assert lib.entry_line(*entry) == lib.canonical_dumps(list(entry)) + b"\n"
+
+
+def test_parsed_hash_is_the_text_hash():
+    """The pipeline hashes a message as lib.normalize.parse parsed it: the same hash as its
+    text's, numbers by value included (2.0, 1e5, 1.50, -0.0, long decimals, big integers)."""
+    texts = [
+        '{"a": 2.0, "b": 1e5, "c": 1.50, "d": -0.0, "e": 0.1, "f": [1.0000000000000000001]}',
+        '{"msgtime": 1794027864434, "n": 123456789012345678901234567890, "x": -3}',
+        '{"text": {"content": "好的\\n\\"引号\\" 👍"}, "b": true, "c": null, "k": "v", "k": "w"}',
+    ]
+    for text in texts:
+        assert lib.parsed_hash(parse(text)) == lib.body_hash(text)
