@@ -253,6 +253,21 @@ class WecomMessage(models.Model):
             message.type_label = shown["type_label"]
             message.summary = cards.snippet(shown, limit=120)
 
+    @api.depends("sender", "msgtime")
+    @api.depends_context("tz")
+    def _compute_display_name(self):
+        """A message as people name it where it is a link (a case's message, a hold's, a
+        media file's): who sent it and when, in the reader's time zone — not its msgid,
+        and not its content (a link's name is not masked)."""
+        names = self._names_of(self.corp_id.ids, list({m.sender for m in self if m.sender}))
+        for message in self:
+            when = message.msgtime and fields.Datetime.context_timestamp(message, message.msgtime)
+            parts = (
+                message._party_name(message.sender, names),
+                when and when.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+            message.display_name = " · ".join(filter(None, parts)) or message.msgid
+
     def _party_name(self, party, names):
         if not party:
             return False

@@ -86,6 +86,10 @@ class TestPipeline(WecomCase):
         control = messages.filtered(lambda m: m.msgid == "ctl")
         self.assertEqual((control.state, control.text), ("done", "a\x01b"))
         self.assertEqual(by_type["text"].msgtime, datetime(2021, 2, 14, 0, 50, 28, 356000))
+        # a message's name where it is a link: who and when (the reader's time zone), no id
+        shanghai = by_type["text"].with_context(tz="Asia/Shanghai")
+        self.assertEqual(shanghai.display_name, f"{shanghai.sender_name} · 2021-02-14 08:50:28")
+        self.assertNotIn(shanghai.msgid, shanghai.display_name)
         self.assertEqual(by_type["image"].media_state, "pending")
         self.assertFalse(by_type["hologram"].known_type)
         self.assertEqual(
