@@ -38,3 +38,35 @@ def numbers(values):
     if None in values:
         return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
     return "{" + ",".join(map(str, values)) + "}"
+
+
+# Faster, for a column of one type (the pipeline's message columns: 640,000 values per
+# 20,000 messages): no type test per value.
+
+
+def texts(values):
+    """literal() of strings or None."""
+    return (
+        "{"
+        + ",".join(
+            "NULL" if value is None else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for value in values
+        )
+        + "}"
+    )
+
+
+def times(values):
+    """literal() of naive datetimes or None."""
+    return "{" + ",".join("NULL" if value is None else f'"{value}"' for value in values) + "}"
+
+
+def flags(values):
+    """literal() of booleans or None."""
+    return "{" + ",".join("NULL" if v is None else "t" if v else "f" for v in values) + "}"
+
+
+def for_type(pg_type):
+    """The fastest literal function for a column of PostgreSQL type ``pg_type`` (int4,
+    int8, bool, timestamp; any other: texts, json as text included)."""
+    return {"int4": numbers, "int8": numbers, "bool": flags, "timestamp": times}.get(pg_type, texts)

@@ -140,6 +140,7 @@ _STORE_TYPES = {
     "write_date": "timestamp",
 }
 _STORE_ALL = (*_STORE_COLUMNS, "create_uid", "create_date", "write_uid", "write_date")
+_STORE_LITERALS = tuple(pgarray.for_type(_STORE_TYPES.get(c, "text")) for c in _STORE_ALL)
 _STORE_QUERY = f"""
     INSERT INTO wecom_message ({", ".join(_STORE_ALL)})
     SELECT * FROM unnest({", ".join(f"%s::{_STORE_TYPES.get(c, 'text')}[]" for c in _STORE_ALL)})
@@ -358,7 +359,8 @@ class WecomMessage(models.Model):
             rows.append((*head, *tail, uid, now, uid, now))
         if not rows:
             return []
-        self.env.cr.execute(_STORE_QUERY, list(map(pgarray.literal, zip(*rows, strict=True))))
+        columns = zip(_STORE_LITERALS, zip(*rows, strict=True), strict=True)
+        self.env.cr.execute(_STORE_QUERY, [literal(column) for literal, column in columns])
         returned = self.env.cr.fetchall()  # (msgid, id, seq, decrypted, hash) of each new row
         inserted = {msgid: message_id for msgid, message_id, *_chained in returned}
         # A msgid WeCom delivers twice in one batch is stored once (its first row), and is
