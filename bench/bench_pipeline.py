@@ -203,69 +203,33 @@ Rule.create(
     ]
 )
 env.cr.commit()
-Violation = env.registry["wecom.violation"]
-untimed_scan = Violation._scan
-scan_seconds = [0.0]
 
 
-def timed_scan(self, *args, **kwargs):
-    started = time.perf_counter()
-    try:
-        return untimed_scan(self, *args, **kwargs)
-    finally:
-        scan_seconds[0] += time.perf_counter() - started
+def timed(model, name):
+    """Wrap method ``name`` of the registry's class of ``model``; returns [seconds spent in
+    it], summed over its calls."""
+    cls, seconds = env.registry[model], [0.0]
+    method = getattr(cls, name)
 
-
-Violation._scan = timed_scan
-untimed_behaviors = Violation._scan_behaviors
-behavior_seconds = [0.0]
-
-
-def timed_behaviors(self, *args, **kwargs):
-    started = time.perf_counter()
-    try:
-        return untimed_behaviors(self, *args, **kwargs)
-    finally:
-        behavior_seconds[0] += time.perf_counter() - started
-
-
-Violation._scan_behaviors = timed_behaviors
-
-# The statistics' upkeep inside the pipeline: the batch's chats' and members' days (the cases
-# are counted on them by the statement that records them, in _scan: in scan_seconds).
-ChatDay = env.registry["wecom.stat.chat.day"]
-stats_seconds = [0.0]
-
-
-def timed(method):
     def wrapper(self, *args, **kwargs):
         started = time.perf_counter()
         try:
             return method(self, *args, **kwargs)
         finally:
-            stats_seconds[0] += time.perf_counter() - started
+            seconds[0] += time.perf_counter() - started
 
-    return wrapper
+    setattr(cls, name, wrapper)
+    return seconds
 
 
-ChatDay._upkeep = timed(ChatDay._upkeep)
-
+scan_seconds = timed("wecom.violation", "_scan")
+behavior_seconds = timed("wecom.violation", "_scan_behaviors")
+# The statistics' upkeep inside the pipeline: the batch's chats' and members' days (the cases
+# are counted on them by the statement that records them, in _scan: in scan_seconds).
+stats_seconds = timed("wecom.stat.chat.day", "_upkeep")
 # The reply-timeout upkeep (the waits of the chats the timeout rules watch, and the timeouts
 # answered in the batch recorded as cases), hooked in wecom.message._attach.
-ReplyWait = env.registry["wecom.reply.wait"]
-untimed_waits = ReplyWait._upkeep
-wait_seconds = [0.0]
-
-
-def timed_waits(self, *args, **kwargs):
-    started = time.perf_counter()
-    try:
-        return untimed_waits(self, *args, **kwargs)
-    finally:
-        wait_seconds[0] += time.perf_counter() - started
-
-
-ReplyWait._upkeep = timed_waits
+wait_seconds = timed("wecom.reply.wait", "_upkeep")
 # WECOM_BENCH_PROFILE=FILE: a cProfile of the pull (the Odoo process) written to FILE.
 profile_path = os.environ.get("WECOM_BENCH_PROFILE")
 profiler = cProfile.Profile() if profile_path else None
