@@ -26,6 +26,7 @@ from ..lib.timeouts import (
 )
 from .wecom_corp import PULL_LOCK
 from .wecom_message import _ms_to_datetime
+from .wecom_violation import NOTIFIED_CASES
 
 _logger = logging.getLogger(__name__)
 
@@ -171,26 +172,16 @@ class WecomViolation(models.Model):
             for user in case.rule_id.notify_user_ids:
                 by_user[user] |= case
         for user, cases in by_user.items():
-            lines = Markup("").join(
-                Markup("<li>%s · %s · %s</li>")
-                % (
-                    case.name,
-                    case.member_id.name or case.member_id.userid or "",
-                    case.waited_display,
-                )
-                for case in cases[:20]
-            )
-            body = Markup("<p>%s</p><ul>%s</ul>") % (
+            self._notify_cases(
+                user,
+                self.env._("Reply timeouts"),
                 self.env._("%(count)s customers waited too long for an answer.", count=len(cases)),
-                lines,
-            )
-            if len(cases) > 20:
-                more = len(cases) - 20
-                body += Markup("<p>%s</p>") % self.env._("… and %(more)s more.", more=more)
-            self.env["mail.thread"].message_notify(
-                partner_ids=user.partner_id.ids,
-                subject=self.env._("Reply timeouts"),
-                body=body,
+                [
+                    f"{case.name} · {case.member_id.name or case.member_id.userid or ''} · "
+                    f"{case.waited_display}"
+                    for case in cases[:NOTIFIED_CASES]
+                ],
+                len(cases),
             )
         timeouts.alerted = True
         return len(by_user) + super()._cron_alert(limit)

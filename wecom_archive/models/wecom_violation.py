@@ -177,6 +177,10 @@ def _json_value(value):
     return sorted(value) if isinstance(value, set | frozenset) else str(value)
 
 
+# The cases a notification lists one by one (the rest are counted).
+NOTIFIED_CASES = 20
+
+
 def assignee_domain(model):
     """Whom a case can be assigned to: the archive admins, who read violations."""
     return [("groups_id", "in", model.env.ref("wecom_archive.group_wecom_archive_admin").ids)]
@@ -472,28 +476,37 @@ class WecomViolation(models.Model):
                 by_user.setdefault(user, self.browse())
                 by_user[user] |= violation
         for user, items in by_user.items():
-            lines = Markup("").join(
-                Markup("<li>%s · %s · %s: %s</li>")
-                % (item.name, item.category, item.sender, mask_text(item.content or "")[:80])
-                for item in items[:20]
-            )
-            more = len(items) - 20
-            body = Markup("<p>%s</p><ul>%s</ul>") % (
+            self._notify_cases(
+                user,
+                self.env._("New Violations"),
                 self.env._(
                     "%(count)s new violations (sensitive words and behaviours).", count=len(items)
                 ),
-                lines,
-            )
-            if more > 0:
-                body += Markup("<p>%s</p>") % self.env._("… and %(more)s more.", more=more)
-            self.env["mail.thread"].message_notify(
-                partner_ids=user.partner_id.ids,
-                subject=self.env._("New Violations"),
-                body=body,
+                [
+                    f"{item.name} · {item.category} · {item.sender}: "
+                    f"{mask_text(item.content or '')[:80]}"
+                    for item in items[:NOTIFIED_CASES]
+                ],
+                len(items),
             )
         violations.alerted = True
         self._alert_in_wecom(limit)
         return len(by_user)
+
+    @api.model
+    def _notify_cases(self, user, subject, intro, lines, total):
+        """One Odoo notification to ``user``: ``intro``, a line for each of the first cases
+        (``lines``, plain text) and how many more there are of ``total``."""
+        body = Markup("<p>%s</p><ul>%s</ul>") % (
+            intro,
+            Markup("").join(Markup("<li>%s</li>") % line for line in lines),
+        )
+        if total > len(lines):
+            more = total - len(lines)
+            body += Markup("<p>%s</p>") % self.env._("… and %(more)s more.", more=more)
+        self.env["mail.thread"].message_notify(
+            partner_ids=user.partner_id.ids, subject=subject, body=body
+        )
 
     def _wecom_recipient_map(self):
         """{userid: [violation id]} of the members to tell in WeCom about these violations:
