@@ -105,8 +105,6 @@ _NO_MESSAGE_VALUES = tuple(
     {"recalled": False, "media_state": "none"}.get(column) for column in _MESSAGE_COLUMNS
 )
 _STORE_COLUMNS = (
-    "corp_id",
-    "company_id",
     "seq",
     "msgid",
     "publickey_ver",
@@ -122,10 +120,8 @@ _STORE_COLUMNS = (
 # The PostgreSQL types of the columns _store_batch inserts (the others: text), and its
 # statement: one array literal per column (lib.pgarray), cast and unnested — not a VALUES
 # row per message, nor an ARRAY[...] of one constant per value, for the client to format
-# and the server to parse.
+# and the server to parse — and the batch's constants (corp, company, user, time) once.
 _STORE_TYPES = {
-    "corp_id": "int4",
-    "company_id": "int4",
     "seq": "int8",
     "publickey_ver": "int4",
     "body": "jsonb",
@@ -134,16 +130,15 @@ _STORE_TYPES = {
     "recalled": "bool",
     "conversation_id": "int4",
     "media_size": "int4",
-    "create_uid": "int4",
-    "create_date": "timestamp",
-    "write_uid": "int4",
-    "write_date": "timestamp",
 }
-_STORE_ALL = (*_STORE_COLUMNS, "create_uid", "create_date", "write_uid", "write_date")
-_STORE_LITERALS = tuple(pgarray.for_type(_STORE_TYPES.get(c, "text")) for c in _STORE_ALL)
+_STORE_LITERALS = tuple(pgarray.for_type(_STORE_TYPES.get(c, "text")) for c in _STORE_COLUMNS)
 _STORE_QUERY = f"""
-    INSERT INTO wecom_message ({", ".join(_STORE_ALL)})
-    SELECT * FROM unnest({", ".join(f"%s::{_STORE_TYPES.get(c, 'text')}[]" for c in _STORE_ALL)})
+    INSERT INTO wecom_message (corp_id, company_id, {", ".join(_STORE_COLUMNS)},
+                               create_uid, create_date, write_uid, write_date)
+    SELECT %(corp)s, %(company)s, m.*, %(uid)s, %(now)s, %(uid)s, %(now)s
+      FROM unnest({
+    ", ".join(f"%(c{n})s::{_STORE_TYPES.get(c, 'text')}[]" for n, c in enumerate(_STORE_COLUMNS))
+}) AS m
     ON CONFLICT (corp_id, msgid) DO NOTHING
     RETURNING msgid, id, seq, state = 'done', body_sha256"""
 
@@ -328,13 +323,11 @@ class WecomMessage(models.Model):
         """
         done = [item.message for item in results if item.state == DONE]
         links = dict(zip((m.msgid for m in done), self._links_for(corp, done), strict=True))
-        now, uid = fields.Datetime.now(), self.env.uid
-        corp_id, company_id = corp.id, corp.company_id.id
         rows = []
         for item in results:
             record = item.record
             ver, seq = record.get("publickey_ver"), record.get("seq")
-            head = (corp_id, company_id, seq, wire_msgid(record), ver)
+            head = (seq, wire_msgid(record), ver)
             if item.state == DONE:
                 plaintext = item.plaintext
                 values = self._message_values(item.message, links[item.message.msgid]).values()
@@ -356,11 +349,15 @@ class WecomMessage(models.Model):
                     *_NO_MESSAGE_VALUES,
                 )
                 tail = tuple(map(_sql_text, tail))
-            rows.append((*head, *tail, uid, now, uid, now))
+            rows.append((*head, *tail))
         if not rows:
             return []
         columns = zip(_STORE_LITERALS, zip(*rows, strict=True), strict=True)
-        self.env.cr.execute(_STORE_QUERY, [literal(column) for literal, column in columns])
+        params = {f"c{n}": literal(column) for n, (literal, column) in enumerate(columns)}
+        params.update(
+            corp=corp.id, company=corp.company_id.id, uid=self.env.uid, now=fields.Datetime.now()
+        )
+        self.env.cr.execute(_STORE_QUERY, params)
         returned = self.env.cr.fetchall()  # (msgid, id, seq, decrypted, hash) of each new row
         inserted = {msgid: message_id for msgid, message_id, *_chained in returned}
         # A msgid WeCom delivers twice in one batch is stored once (its first row), and is
@@ -483,9 +480,12 @@ class WecomMessage(models.Model):
         for table, left, right, rows in pairs:
             if rows:
                 lefts, rights = zip(*dict.fromkeys(rows), strict=True)
+                # a message's links are new with it (its pairs deduplicated above): a plain
+                # insert, no conflict to look for; a chat's may exist already
+                conflict = "ON CONFLICT DO NOTHING" if left == "wecom_conversation_id" else ""
                 cr.execute(
                     f"""INSERT INTO {table} ({left}, {right})
-                        SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING""",
+                        SELECT * FROM unnest(%s::int[], %s::int[]) {conflict}""",
                     [pgarray.literal(lefts), pgarray.literal(rights)],
                 )
         if stats:
@@ -501,7 +501,6 @@ class WecomMessage(models.Model):
                 template="(%s, %s::timestamp, %s::timestamp, %s)",
                 page_size=len(stats),
             )
-        ids = [message_id for message_id, _message, _link in stored]
         recalls = [m.revoke_msgid for _id, m, _link in stored if m.revoke_msgid]
         # A recall marks its target, whichever of the two arrived first. Two statements,
         # each on an index ((corp_id, msgid) and revoke_msgid): an OR of the two conditions
@@ -512,12 +511,19 @@ class WecomMessage(models.Model):
                     WHERE corp_id = %s AND msgid = ANY(%s::text[]) AND NOT recalled""",
                 [corp.id, pgarray.literal(recalls)],
             )
+        # The recalls stored before their targets, found by the index on revoke_msgid alone
+        # (materialized: else the corp's condition reaches them, and a planner without
+        # statistics yet — a new archive — intersects it with the corp's index, every row
+        # of the corp read at every batch).
         cr.execute(
-            """UPDATE wecom_message target SET recalled = true
-                 FROM wecom_message recall
-                WHERE target.id = ANY(%s::int[]) AND NOT target.recalled
-                  AND recall.revoke_msgid = target.msgid AND recall.corp_id = target.corp_id""",
-            [pgarray.literal(ids)],
+            """WITH recall AS MATERIALIZED (
+                   SELECT corp_id, revoke_msgid FROM wecom_message
+                    WHERE revoke_msgid = ANY(%s::text[]))
+               UPDATE wecom_message target SET recalled = true
+                 FROM recall
+                WHERE target.corp_id = %s AND target.corp_id = recall.corp_id
+                  AND target.msgid = recall.revoke_msgid AND NOT target.recalled""",
+            [pgarray.literal(m.msgid for _id, m, _link in stored), corp.id],
         )
         self._record_consents(corp, [m for _id, m, _link in stored if m.consent])
         self.env["wecom.stat.chat.day"]._upkeep(corp, stored)
