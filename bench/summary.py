@@ -14,6 +14,7 @@ FIGURES = (  # (key, name, unit, scale)
     ("scan_share_of_pull", "scan_share_of_pull", "%", 100),
     ("stats_share_of_pull", "stats_upkeep_share_of_pull", "%", 100),
     ("timeout_upkeep_share_of_pull", "timeout_upkeep_share_of_pull", "%", 100),
+    ("rule_caches_ms", "rule_caches_built_before_pull", "ms", 1),
     ("cpu_workers_s", "pull_cpu_decryption_workers", "s", 1),
     ("cpu_odoo_s", "pull_cpu_odoo", "s", 1),
     ("cpu_postgres_s", "pull_cpu_postgresql", "s", 1),
