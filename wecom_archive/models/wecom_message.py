@@ -1,7 +1,6 @@
 import functools
 import json
 import logging
-import re
 import time
 from datetime import UTC, datetime
 
@@ -43,7 +42,7 @@ PIPELINE_FIELDS = frozenset(
 )
 
 
-_CONTROL = re.compile(r"[\x00-\x1f]|\\u0000")
+_CONTROL_BYTES = bytes(range(0x20))  # (never inside a multi-byte UTF-8 character)
 
 
 def _jsonb(message, plaintext):
@@ -51,7 +50,8 @@ def _jsonb(message, plaintext):
     when it is clean (no re-encoding), hashed from the message as parsed; else re-encoded
     without raw control characters and NULs, and hashed from that text."""
     text = plaintext.decode("utf-8", "replace")
-    if not _CONTROL.search(text):
+    clean = len(plaintext.translate(None, _CONTROL_BYTES)) == len(plaintext)
+    if clean and b"\\u0000" not in plaintext:
         return text, parsed_hash(message.body)
     text = json.dumps(_without_nul(message.body), ensure_ascii=False)
     return text, body_hash(text)
@@ -555,6 +555,14 @@ class WecomMessage(models.Model):
         """{key: id} of members/contacts, created (by id only) when not known yet."""
         if not keys:
             return {}
+        query = (
+            f"SELECT {column}, id FROM {table} WHERE corp_id = %s AND {column} = ANY(%s::text[])"
+        )
+        self.env.cr.execute(query, [corp.id, pgarray.literal(keys)])
+        found = dict(self.env.cr.fetchall())
+        new = [key for key in keys if key not in found]
+        if not new:  # (most batches: the directory sync or earlier batches made them)
+            return found
         now, uid = fields.Datetime.now(), self.env.uid
         if table == "wecom_member":
             extra, extra_values = ", archive_status, active", ", 'none', true"
@@ -567,15 +575,13 @@ class WecomMessage(models.Model):
             f"""INSERT INTO {table} (corp_id, company_id, {column}{extra},
                                      create_uid, create_date, write_uid, write_date)
                 VALUES %s ON CONFLICT (corp_id, {column}) DO NOTHING""",
-            [(corp.id, company, key, uid, now, uid, now) for key in keys],
+            [(corp.id, company, key, uid, now, uid, now) for key in new],
             template=f"(%s, %s, %s{extra_values}, %s, %s, %s, %s)",
-            page_size=len(keys),
+            page_size=len(new),
         )
-        self.env.cr.execute(
-            f"SELECT {column}, id FROM {table} WHERE corp_id = %s AND {column} = ANY(%s::text[])",
-            [corp.id, pgarray.literal(keys)],
-        )
-        return dict(self.env.cr.fetchall())
+        self.env.cr.execute(query, [corp.id, pgarray.literal(new)])
+        found.update(self.env.cr.fetchall())
+        return found
 
     def _member_departments(self, member_ids):
         if not member_ids:
@@ -605,24 +611,48 @@ class WecomMessage(models.Model):
             by_message[message.msgid] = key
         if not wanted:
             return {}
-        now, uid = fields.Datetime.now(), self.env.uid
-        rows = execute_values(
-            self.env.cr,
-            """INSERT INTO wecom_conversation (corp_id, company_id, key, kind, roomid, party_ids,
-                                               contact_id, message_count,
-                                               create_uid, create_date, write_uid, write_date)
-               VALUES %s
-               ON CONFLICT (corp_id, key) DO UPDATE
-                   SET contact_id = COALESCE(wecom_conversation.contact_id, EXCLUDED.contact_id)
-               RETURNING key, id""",
-            [
-                (corp.id, corp.company_id.id, key, *spec, 0, uid, now, uid, now)
-                for key, spec in wanted.items()
-            ],
-            page_size=len(wanted),
-            fetch=True,
+        # the chats known already (most, after the first batches) are read, not upserted
+        # (a row version each, at every batch): only the new ones are inserted, and a
+        # customer's contact set where it was missing
+        self.env.cr.execute(
+            """SELECT key, id, contact_id FROM wecom_conversation
+                WHERE corp_id = %s AND key = ANY(%s::text[])""",
+            [corp.id, pgarray.literal(wanted)],
         )
-        ids = dict(rows)
+        ids, missing_contact = {}, []
+        for key, id_, contact_id in self.env.cr.fetchall():
+            ids[key] = id_
+            if contact_id is None and wanted[key][3]:
+                missing_contact.append((id_, wanted[key][3]))
+        if missing_contact:
+            self.env.cr.execute(
+                """UPDATE wecom_conversation c SET contact_id = v.contact_id
+                     FROM unnest(%s::int[], %s::int[]) AS v(id, contact_id)
+                    WHERE c.id = v.id AND c.contact_id IS NULL""",
+                [pgarray.literal(column) for column in zip(*missing_contact, strict=True)],
+            )
+        new = [key for key in wanted if key not in ids]
+        if new:
+            now, uid = fields.Datetime.now(), self.env.uid
+            rows = execute_values(
+                self.env.cr,
+                """INSERT INTO wecom_conversation (corp_id, company_id, key, kind, roomid,
+                                                   party_ids, contact_id, message_count,
+                                                   create_uid, create_date, write_uid,
+                                                   write_date)
+                   VALUES %s
+                   ON CONFLICT (corp_id, key) DO UPDATE
+                       SET contact_id = COALESCE(wecom_conversation.contact_id,
+                                                 EXCLUDED.contact_id)
+                   RETURNING key, id""",
+                [
+                    (corp.id, corp.company_id.id, key, *wanted[key], 0, uid, now, uid, now)
+                    for key in new
+                ],
+                page_size=len(new),
+                fetch=True,
+            )
+            ids.update(rows)
         self.env.cr.execute(
             """UPDATE wecom_conversation c SET group_id = g.id
                  FROM wecom_group g
