@@ -489,8 +489,7 @@ def _add_messages(env, params, rule, sample):
         """INSERT INTO wecom_message (corp_id, company_id, seq, msgid, publickey_ver, state,
                                       action, msgtype, known_type, sender, receivers, roomid,
                                       msgtime, body, text, recalled, conversation_id,
-                                      media_state, create_uid, create_date, write_uid,
-                                      write_date)
+                                      media_state, create_date)
            SELECT %(corp)s, %(company)s, n, msgid, 1, 'done', 'send', 'text', true, sender,
                   array_to_string(tolist, ' '), roomid, msgtime,
                   jsonb_build_object('msgid', msgid, 'action', 'send', 'from', sender,
@@ -498,8 +497,7 @@ def _add_messages(env, params, rule, sample):
                                      'msgtime', (extract(epoch FROM msgtime) * 1000)::bigint,
                                      'msgtype', 'text',
                                      'text', jsonb_build_object('content', text)),
-                  text, false, conv, 'none', %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
-                  now() AT TIME ZONE 'UTC'
+                  text, false, conv, 'none', now() AT TIME ZONE 'UTC'
              FROM (
                 SELECT n, 'bench' || n AS msgid, c.conv, c.roomid, s.sender,
                        array_remove(c.parties, s.sender) AS tolist,

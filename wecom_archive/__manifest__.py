@@ -1,7 +1,7 @@
 {
     "name": "WeCom Conversation Archive",
     "summary": "Archive, search and audit WeCom (企业微信) chats: 会话存档",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Productivity/Conversation Archive",
     "license": "LGPL-3",
     "author": "wecom_archive",

@@ -16,6 +16,7 @@ from ..lib.integrity import body_hash, parsed_hash
 from ..lib.normalize import conversation_key, id_kind
 from ..native.errors import SdkLibraryError
 from .bigint import BigInteger
+from .links import LinkMany2many, install_link_triggers
 
 _logger = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ _STORE_COLUMNS = (
 # The PostgreSQL types of the columns _store_batch inserts (the others: text), and its
 # statement: one array literal per column (lib.pgarray), cast and unnested — not a VALUES
 # row per message, nor an ARRAY[...] of one constant per value, for the client to format
-# and the server to parse — and the batch's constants (corp, company, user, time) once.
+# and the server to parse — and the batch's constants (corp, company, time) once.
 _STORE_TYPES = {
     "seq": "int8",
     "publickey_ver": "int4",
@@ -133,9 +134,8 @@ _STORE_TYPES = {
 }
 _STORE_LITERALS = tuple(pgarray.for_type(_STORE_TYPES.get(c, "text")) for c in _STORE_COLUMNS)
 _STORE_QUERY = f"""
-    INSERT INTO wecom_message (corp_id, company_id, {", ".join(_STORE_COLUMNS)},
-                               create_uid, create_date, write_uid, write_date)
-    SELECT %(corp)s, %(company)s, m.*, %(uid)s, %(now)s, %(uid)s, %(now)s
+    INSERT INTO wecom_message (corp_id, company_id, {", ".join(_STORE_COLUMNS)}, create_date)
+    SELECT %(corp)s, %(company)s, m.*, %(now)s
       FROM unnest({
     ", ".join(f"%(c{n})s::{_STORE_TYPES.get(c, 'text')}[]" for n, c in enumerate(_STORE_COLUMNS))
 }) AS m
@@ -153,6 +153,12 @@ class WecomMessage(models.Model):
     _description = "Archived WeCom Message"
     _order = "msgtime desc, seq desc"
     _rec_name = "msgid"
+    # No author nor editor: WeCom wrote it, the pipeline stored it, nobody edits it; and no
+    # two foreign keys to res.users checked at every insert (as ir.profile). When it was
+    # stored is create_date.
+    _log_access = False
+
+    create_date = fields.Datetime("Stored At", readonly=True, default=fields.Datetime.now)
 
     # corp_id leads the (corp_id, msgid) unique index: no index of its own.
     corp_id = fields.Many2one("wecom.corp", required=True, ondelete="cascade")
@@ -179,10 +185,11 @@ class WecomMessage(models.Model):
     recalled = fields.Boolean(readonly=True)
     # indexed with msgtime and seq (init): a chat's pages and its last message
     conversation_id = fields.Many2one("wecom.conversation", readonly=True)
-    member_ids = fields.Many2many(
+    # links without foreign keys (models/links.py)
+    member_ids = LinkMany2many(
         "wecom.member", "wecom_message_member_rel", string="Archived Members", readonly=True
     )
-    department_ids = fields.Many2many(
+    department_ids = LinkMany2many(
         "wecom.department", "wecom_message_department_rel", string="Departments", readonly=True
     )
     sender_name = fields.Char(
@@ -227,6 +234,7 @@ class WecomMessage(models.Model):
             ["corp_id", "id"],
             where="media_state = 'pending'",
         )
+        install_link_triggers(self.env.cr)
 
     @api.depends("body", "state", "error", "recalled", "sender")
     def _compute_card(self):
@@ -354,9 +362,7 @@ class WecomMessage(models.Model):
             return []
         columns = zip(_STORE_LITERALS, zip(*rows, strict=True), strict=True)
         params = {f"c{n}": literal(column) for n, (literal, column) in enumerate(columns)}
-        params.update(
-            corp=corp.id, company=corp.company_id.id, uid=self.env.uid, now=fields.Datetime.now()
-        )
+        params.update(corp=corp.id, company=corp.company_id.id, now=fields.Datetime.now())
         self.env.cr.execute(_STORE_QUERY, params)
         returned = self.env.cr.fetchall()  # (msgid, id, seq, decrypted, hash) of each new row
         inserted = {msgid: message_id for msgid, message_id, *_chained in returned}

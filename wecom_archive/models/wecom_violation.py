@@ -10,6 +10,7 @@ from odoo.tools import sql
 from ..lib.detectors import mask_text
 from ..lib.normalize import conversation_key, id_kind
 from ..lib.wecom_api import WecomApiError
+from .links import LinkMany2many, install_link_triggers
 from .wecom_conversation import KINDS
 from .wecom_corp_sync import MissingSecret
 from .wecom_keyword_rule import SEVERITIES
@@ -225,7 +226,7 @@ class WecomViolation(models.Model):
     rule_id = fields.Many2one(
         "wecom.keyword.rule", required=True, readonly=True, ondelete="cascade"
     )
-    member_ids = fields.Many2many(
+    member_ids = LinkMany2many(  # (models/links.py)
         "wecom.member",
         "wecom_violation_member_rel",
         "violation_id",
@@ -358,6 +359,7 @@ class WecomViolation(models.Model):
             ["id"],
             where="alerted IS NULL OR alerted = false",
         )
+        install_link_triggers(self.env.cr)
         # Every index is written by each case the pipeline records: those that no query
         # needs go (Odoo keeps the index of a field no longer indexed). The message's and
         # the rule's are the first columns of the two above; the company's is not selective.

@@ -131,6 +131,59 @@ class TestPipeline(WecomCase):
         self.assertTrue(stored[1].recalled)
         self.assertFalse(stored[0].recalled)
 
+    def test_links_follow_deletions_without_foreign_keys(self):
+        """A message's and a case's links to members and departments have no foreign keys
+        (models/links.py); deleting either end deletes its links, whatever deletes it."""
+        self.env.cr.execute(
+            """SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f'
+                AND conrelid::regclass::text IN ('wecom_message_member_rel',
+                    'wecom_message_department_rel', 'wecom_violation_member_rel')"""
+        )
+        self.assertEqual(self.env.cr.fetchall(), [])
+        department = self.env["wecom.department"].create(
+            {"corp_id": self.corp.id, "department_id": 7, "name": "销售部"}
+        )
+        member = self.env["wecom.member"].create(
+            {"corp_id": self.corp.id, "userid": MEMBER, "department_ids": [(6, 0, department.ids)]}
+        )
+        self.env["wecom.keyword.rule"].create(
+            {"name": "词", "category": "私下交易", "words_input": "转账,回访"}
+        )
+        self.build_corpus(SAMPLES)
+        self.corp._pull()
+        messages = self.messages().filtered("member_ids")
+        self.assertTrue(messages.department_ids)
+        cases = self.env["wecom.violation"].search([("member_ids", "=", member.id)])
+        self.assertTrue(cases)
+
+        def links(table, column, ids):
+            self.env.cr.execute(f"SELECT count(*) FROM {table} WHERE {column} = ANY(%s)", [ids])
+            return self.env.cr.fetchone()[0]
+
+        # a message deleted (the ORM, in the pipeline's context): its links go with it
+        first = messages[0]
+        first.with_context(wecom_pipeline=True).unlink()
+        self.assertEqual(links("wecom_message_member_rel", "wecom_message_id", first.ids), 0)
+        self.assertEqual(links("wecom_message_department_rel", "wecom_message_id", first.ids), 0)
+        # a case deleted by SQL (as a cascade from its rule deletes it)
+        self.env.cr.execute("DELETE FROM wecom_violation WHERE id = %s", [cases[0].id])
+        self.assertEqual(links("wecom_violation_member_rel", "violation_id", cases[:1].ids), 0)
+        # a department and a member deleted: every link naming them goes
+        self.assertTrue(links("wecom_message_member_rel", "wecom_member_id", member.ids))
+        self.env.cr.execute("DELETE FROM wecom_department WHERE id = %s", department.ids)
+        self.assertEqual(
+            links("wecom_message_department_rel", "wecom_department_id", department.ids), 0
+        )
+        self.env.cr.execute("DELETE FROM wecom_member WHERE id = %s", member.ids)
+        self.assertEqual(links("wecom_message_member_rel", "wecom_member_id", member.ids), 0)
+        self.assertEqual(links("wecom_violation_member_rel", "member_id", member.ids), 0)
+        # the corp deleted: its messages and cases cascade, and their links with them
+        ids = self.messages().ids
+        self.env.cr.execute("DELETE FROM wecom_corp WHERE id = %s", self.corp.ids)
+        self.assertEqual(links("wecom_message_member_rel", "wecom_message_id", ids), 0)
+        self.assertEqual(links("wecom_message_department_rel", "wecom_message_id", ids), 0)
+        self.env.invalidate_all()
+
     def test_replayed_batches_insert_nothing_twice(self):
         self.build_corpus(SAMPLES[:10])
         self.corp._pull()

@@ -18,7 +18,7 @@ from odoo.tools import config
 
 from ..lib import integrity as lib
 from ..lib.tests.samples import SAMPLES, T0
-from ..models import wecom_retention
+from ..models import links, wecom_retention
 from ..models.wecom_corp import PULL_LOCK
 from .common import WecomCase, build_test_corpus, fake_sdk_library, key_pair
 
@@ -254,6 +254,17 @@ class TestRetention(WecomCase):
             ["wecom_message"],
         )
         keys = cr.fetchall()
+        # the links have no key: their delete trigger does what it did (models/links.py)
+        for relation, column, table in links.LINKS:
+            if table == "wecom_message":
+                cr.execute(
+                    """SELECT EXISTS (SELECT 1 FROM pg_index i
+                         JOIN pg_attribute a ON a.attrelid = i.indrelid
+                                            AND a.attnum = i.indkey[0]
+                        WHERE i.indrelid = %s::regclass AND a.attname = %s)""",
+                    [relation, column],
+                )
+                keys.append((relation, column, "c", cr.fetchone()[0]))
         handled = {
             ("wecom_violation", "message_id", "set null"),
             ("wecom_message_media", "message_id", "delete"),
