@@ -16,6 +16,7 @@ wecom_archive.lib.decrypt_worker``: it never imports Odoo.
 
 import contextlib
 import marshal
+import os
 import queue
 import resource
 import struct
@@ -103,8 +104,17 @@ def lift_inherited_cpu_limit():
     resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
 
 
+# How much a worker yields to the rest of the machine (nice(2)): RSA is bulk work that can
+# wait; Odoo's own processes (the web requests, the pull's storing thread) and PostgreSQL
+# get a core first when they need one, and the workers take every cycle left. The pull's
+# throughput stays (the storing never waits for a worker, and the workers keep the cores
+# the storing does not use); what changes is that the storing is not slowed down by them.
+NICENESS = 19
+
+
 def main():
     lift_inherited_cpu_limit()
+    os.nice(NICENESS)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the protocol
     with contextlib.suppress(BrokenPipeError, EOFError):  # the parent has gone

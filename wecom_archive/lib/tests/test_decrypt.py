@@ -18,6 +18,7 @@ from wecom_archive.lib.decrypt import (
     Decryptor,
     Prefetcher,
 )
+from wecom_archive.lib.decrypt_worker import NICENESS
 from wecom_archive.native.errors import DecryptWorkerError, SdkRetryableError
 from wecom_archive.native.sdk import SdkClient
 from wecom_archive.native.tests.conftest import CORPID, ROOT, SECRET, text_message
@@ -205,6 +206,16 @@ print(json.dumps({{"soft": soft, "worker": cpu[0]}}))
     assert answer["soft"] < 1000, "the probe itself runs capped"
     soft_limit, hard_limit = answer["worker"]
     assert soft_limit == hard_limit
+
+
+def test_workers_yield_the_cores_to_odoo_and_postgresql(key_pairs, sdk_lib_path):
+    """The workers run at a lower priority than the process that starts them: the storing
+    thread and PostgreSQL are not slowed down by the bulk RSA work."""
+    with Decryptor(sdk_lib_path, pems(key_pairs, 1), workers=1) as decryptor:
+        pid = decryptor._workers[0].process.pid
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(
+            os.getpriority(os.PRIO_PROCESS, 0) + NICENESS, 19
+        )
 
 
 def test_worker_never_imports_odoo():
