@@ -507,33 +507,42 @@ class WecomMessage(models.Model):
                 template="(%s, %s::timestamp, %s::timestamp, %s)",
                 page_size=len(stats),
             )
-        recalls = [m.revoke_msgid for _id, m, _link in stored if m.revoke_msgid]
-        # A recall marks its target, whichever of the two arrived first. Two statements,
-        # each on an index ((corp_id, msgid) and revoke_msgid): an OR of the two conditions
-        # would scan the whole table at every batch.
-        if recalls:
-            cr.execute(
-                """UPDATE wecom_message SET recalled = true
-                    WHERE corp_id = %s AND msgid = ANY(%s::text[]) AND NOT recalled""",
-                [corp.id, pgarray.literal(recalls)],
-            )
-        # The recalls stored before their targets, found by the index on revoke_msgid alone
-        # (materialized: else the corp's condition reaches them, and a planner without
-        # statistics yet — a new archive — intersects it with the corp's index, every row
-        # of the corp read at every batch).
-        cr.execute(
-            """WITH recall AS MATERIALIZED (
-                   SELECT corp_id, revoke_msgid FROM wecom_message
-                    WHERE revoke_msgid = ANY(%s::text[]))
-               UPDATE wecom_message target SET recalled = true
-                 FROM recall
-                WHERE target.corp_id = %s AND target.corp_id = recall.corp_id
-                  AND target.msgid = recall.revoke_msgid AND NOT target.recalled""",
-            [pgarray.literal(m.msgid for _id, m, _link in stored), corp.id],
-        )
+        self._mark_recalls(corp, stored)
         self._record_consents(corp, [m for _id, m, _link in stored if m.consent])
         self.env["wecom.stat.chat.day"]._upkeep(corp, stored)
         self.env["wecom.reply.wait"]._upkeep(corp, stored)
+
+    def _mark_recalls(self, corp, stored):
+        """A recall marks its target, whichever of the two arrived first: the targets of the
+        batch's recalls are marked by msgid (the unique index), and a recall whose target
+        is not there yet waits in wecom_recall_pending (WeCom numbers a recall after its
+        target: it waits only for a target stored late, or never archived), where the
+        batch's new messages look for theirs. That small table, not the messages' index on
+        revoke_msgid, is searched at every batch: a new archive's table has no statistics
+        yet, and the planner scanned it."""
+        cr = self.env.cr
+        recalls = list({m.revoke_msgid for _id, m, _link in stored if m.revoke_msgid})
+        if recalls:
+            cr.execute(
+                """WITH marked AS (
+                       UPDATE wecom_message SET recalled = true
+                        WHERE corp_id = %(corp)s AND msgid = ANY(%(recalls)s::text[])
+                    RETURNING msgid)
+                   INSERT INTO wecom_recall_pending (corp_id, msgid)
+                   SELECT %(corp)s, r FROM unnest(%(recalls)s::text[]) r
+                    WHERE r NOT IN (SELECT msgid FROM marked)
+                   ON CONFLICT DO NOTHING""",
+                {"corp": corp.id, "recalls": pgarray.literal(recalls)},
+            )
+        cr.execute(
+            """WITH found AS (
+                   DELETE FROM wecom_recall_pending
+                    WHERE corp_id = %(corp)s AND msgid = ANY(%(new)s::text[])
+                RETURNING msgid)
+               UPDATE wecom_message SET recalled = true
+                WHERE corp_id = %(corp)s AND msgid IN (SELECT msgid FROM found)""",
+            {"corp": corp.id, "new": pgarray.literal(m.msgid for _id, m, _link in stored)},
+        )
 
     def _store_parts(self, corp, stored):
         """The media inside mixed messages and chat records, to download like a message's."""
@@ -732,6 +741,7 @@ class WecomMessage(models.Model):
                         continue
                     link = links[item.message.msgid]
                     values = self._message_values(item.message, link)
+                    del values["recalled"]  # a recall stored meanwhile marked it already
                     values.update(
                         body=_jsonb(item.message, item.plaintext)[0],  # hashed when chained
                         state=DONE,
@@ -812,3 +822,19 @@ class WecomMessage(models.Model):
             {"media_state": "pending", "media_next_try": False, "media_attempts": 0}
         )
         self.env.ref("wecom_archive.ir_cron_wecom_media")._trigger()
+
+
+class WecomRecallPending(models.Model):
+    """A recall whose message is not stored yet (wecom.message._mark_recalls): a few rows,
+    written and read with SQL by the pipeline only."""
+
+    _name = "wecom.recall.pending"
+    _description = "Recall Waiting for Its Message"
+    _log_access = False
+
+    corp_id = fields.Many2one("wecom.corp", required=True, ondelete="cascade")
+    msgid = fields.Char("Recalled Message ID", required=True)
+
+    _sql_constraints = [
+        ("corp_msgid_uniq", "unique(corp_id, msgid)", "A recalled message waits once."),
+    ]

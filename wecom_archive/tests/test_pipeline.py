@@ -130,6 +130,33 @@ class TestPipeline(WecomCase):
         self.assertEqual(stored.mapped("msgtype"), ["revoke", "text"])
         self.assertTrue(stored[1].recalled)
         self.assertFalse(stored[0].recalled)
+        self.env.cr.execute("SELECT count(*) FROM wecom_recall_pending")
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "the recall waits no more")
+
+    def test_recall_of_a_message_decrypted_later(self):
+        """A recall stored while its message waits for its key marks it; the message,
+        decrypted later, stays recalled."""
+        target = dict(SAMPLES[0])
+        recall = next(s for s in SAMPLES if s.get("msgtype") == "revoke")
+        self.build_corpus(["2\t" + json.dumps(target), json.dumps(recall)], versions=(1, 2))
+        self.corp._pull()
+        waiting = self.messages()[0]
+        self.assertEqual((waiting.state, waiting.recalled), ("no_key", True))
+        self.env["wecom.corp.key"].create(
+            {"corp_id": self.corp.id, "version": 2, "private_key": key_pair(2)[0]}
+        )
+        waiting.invalidate_recordset()
+        self.assertEqual((waiting.state, waiting.recalled), ("done", True))
+
+    def test_recall_whose_message_never_comes_waits_alone(self):
+        """A recall of a message the archive never got waits in wecom_recall_pending, and
+        marks nothing else."""
+        recall = next(s for s in SAMPLES if s.get("msgtype") == "revoke")
+        self.build_corpus([recall, dict(SAMPLES[0], msgid="another")])
+        self.corp._pull()
+        self.assertFalse(any(self.messages().mapped("recalled")))
+        self.env.cr.execute("SELECT corp_id, msgid FROM wecom_recall_pending")
+        self.assertEqual(self.env.cr.fetchall(), [(self.corp.id, recall["revoke"]["pre_msgid"])])
 
     def test_links_follow_deletions_without_foreign_keys(self):
         """A message's and a case's links to members and departments have no foreign keys
