@@ -38,7 +38,6 @@ import time
 from datetime import datetime, timedelta
 
 from bench import loader
-from odoo import Command
 from odoo.addons.wecom_archive.lib.stats import NOT_COUNTED_TYPES, day_bounds, local_day
 
 DAYS = 90
@@ -54,13 +53,7 @@ cr.commit()
 corp, busy = shape["corp"], shape["busy"]
 tz = corp._stat_tz()
 super_admin = loader.archive_user(env, "bench_dashboard_super", "bench dashboard super", "super")
-scoped_admin = loader.archive_user(
-    env,
-    "bench_dashboard_scoped",
-    "bench dashboard scoped",
-    "admin",
-    wecom_scope_department_ids=[Command.set(busy.department_ids.ids)],
-)
+scoped_admin = loader.scoped_admin(env, "bench_dashboard_scoped", busy.department_ids)
 cr.commit()
 department = {"department_ids": busy.department_ids.ids}
 CALLS = (
@@ -256,12 +249,8 @@ history = loader.load_viewer(
 )
 cr.commit()
 history_busy = history["busy"]
-history_scoped = loader.archive_user(
-    env,
-    "bench_dashboard_history_scoped",
-    "bench dashboard history scoped",
-    "admin",
-    wecom_scope_department_ids=[Command.set(history_busy.department_ids.ids)],
+history_scoped = loader.scoped_admin(
+    env, "bench_dashboard_history_scoped", history_busy.department_ids
 )
 cr.commit()
 history_calls = (

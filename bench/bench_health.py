@@ -19,7 +19,7 @@ import time
 from datetime import timedelta
 
 from bench import loader
-from odoo import Command, fields
+from odoo import fields
 from odoo.addons.wecom_archive.lib.stats import local_day
 
 GOAL_MS = 300
@@ -89,13 +89,7 @@ print(
 )
 
 super_admin = loader.archive_user(env, "bench_health_super", "bench health super", "super")
-scoped_admin = loader.archive_user(
-    env,
-    "bench_health_scoped",
-    "bench health scoped",
-    "admin",
-    wecom_scope_department_ids=[Command.set(busy.department_ids.ids)],
-)
+scoped_admin = loader.scoped_admin(env, "bench_health_scoped", busy.department_ids)
 cr.commit()
 
 for role, user in (("super admin", super_admin), ("scoped admin", scoped_admin)):

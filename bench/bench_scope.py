@@ -16,7 +16,6 @@ import os
 import time
 
 from bench import loader
-from odoo import Command
 
 messages = int(os.environ.get("WECOM_BENCH_SCOPE_MESSAGES", 1_000_000))
 cr = env.cr
@@ -39,13 +38,7 @@ load_s = time.perf_counter() - started
 loader.vacuum_analyze(cr, ("wecom_message", "wecom_message_member_rel"))
 
 super_admin = loader.archive_user(env, "bench_super", "bench super", "super")
-scoped_admin = loader.archive_user(
-    env,
-    "bench_scoped",
-    "bench scoped",
-    "admin",
-    wecom_scope_department_ids=[Command.set(departments[:1].ids)],
-)
+scoped_admin = loader.scoped_admin(env, "bench_scoped", departments[:1])
 cr.commit()
 # the columns of the message list view (wecom_message_view_list), the chat by its name
 spec = {

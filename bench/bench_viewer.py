@@ -21,7 +21,6 @@ import os
 import time
 
 from bench import loader
-from odoo import Command
 
 bench_started = time.perf_counter()
 messages = int(os.environ.get("WECOM_BENCH_VIEWER_MESSAGES", 1_000_000))
@@ -35,13 +34,7 @@ load_s, vacuum_s = loaded - started, time.perf_counter() - loaded
 
 busy, big = shape["busy"], shape["big_chat"]
 super_admin = loader.archive_user(env, "bench_viewer_super", "bench viewer super", "super")
-scoped_admin = loader.archive_user(
-    env,
-    "bench_viewer_scoped",
-    "bench viewer scoped",
-    "admin",
-    wecom_scope_department_ids=[Command.set(busy.department_ids.ids)],
-)
+scoped_admin = loader.scoped_admin(env, "bench_viewer_scoped", busy.department_ids)
 cr.commit()
 
 

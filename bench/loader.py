@@ -66,6 +66,18 @@ def archive_user(env, login, name, group, **values):
     )
 
 
+def scoped_admin(env, login, departments):
+    """An archive admin whose scope is ``departments`` (with their subdepartments); named
+    after the login."""
+    return archive_user(
+        env,
+        login,
+        login.replace("_", " "),
+        "admin",
+        wecom_scope_department_ids=[Command.set(departments.ids)],
+    )
+
+
 def timed(env, call, runs=20, warmups=3):
     """(p50, p95) in ms of ``call()`` over ``runs`` runs after ``warmups``, the ORM's cache
     emptied before each run."""
