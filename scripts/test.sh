@@ -68,14 +68,17 @@ uninstall() {  # uninstall the addon from $1 and check its tables are gone
         "env['ir.module.module'].search([('name', '=', 'wecom_archive')]).button_immediate_uninstall()" \
         "env.cr.commit()" \
         | odoo shell "${ODOO_ARGS[@]}" -d "$1" --no-http >"$LOGS/uninstall-$1.log" 2>&1 || return 1
-    local state tables
+    local state tables functions
     # the bridge (installed with hr in the demo database) goes with its dependency
     state=$(psql -d "$1" -tAc "select string_agg(distinct state, ',') from ir_module_module
                                where name in ('wecom_archive', 'wecom_archive_hr')
                                  and state != 'uninstallable'")
     tables=$(psql -d "$1" -tAc "select count(*) from pg_tables where tablename like 'wecom\_%'")
-    [ "$state" = uninstalled ] && [ "$tables" = 0 ] \
-        || { echo "    state=$state, wecom tables left=$tables (see $LOGS/uninstall-$1.log)" >&2; return 1; }
+    # the functions the models made in SQL (models/links.py, the search's bigrams)
+    functions=$(psql -d "$1" -tAc "select count(*) from pg_proc where proname like 'wecom\_%'")
+    [ "$state" = uninstalled ] && [ "$tables" = 0 ] && [ "$functions" = 0 ] \
+        || { echo "    state=$state, wecom tables left=$tables, functions left=$functions" \
+                  "(see $LOGS/uninstall-$1.log)" >&2; return 1; }
 }
 
 install_bare() {

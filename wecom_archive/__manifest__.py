@@ -1,13 +1,14 @@
 {
     "name": "WeCom Conversation Archive",
     "summary": "Archive, search and audit WeCom (企业微信) chats: 会话存档",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Productivity/Conversation Archive",
     "license": "LGPL-3",
     "author": "wecom_archive",
     "website": "https://github.com/wecom-archive/wecom_archive",
     "depends": ["base", "mail"],
     "external_dependencies": {"python": ["cryptography", "pyahocorasick"]},
+    "uninstall_hook": "uninstall_hook",
     "data": [
         "security/wecom_archive_security.xml",
         "security/wecom_retention_security.xml",

@@ -714,8 +714,8 @@ class WecomMessageMedia(models.Model):
 class WecomViolation(models.Model):
     _inherit = "wecom.violation"
 
-    # a case outlives its message: the retention deletes messages, never cases
-    message_id = fields.Many2one(required=False, ondelete="set null")
+    # a case outlives its message (message_id set null): the retention deletes messages,
+    # never cases
     message_purged = fields.Boolean(
         "Message Deleted",
         readonly=True,

@@ -10,7 +10,7 @@ from odoo.tools import sql
 from ..lib.detectors import mask_text
 from ..lib.normalize import conversation_key, id_kind
 from ..lib.wecom_api import WecomApiError
-from .links import LinkMany2many, install_link_triggers
+from .links import LinkMany2many, LinkMany2one, install_link_triggers
 from .wecom_conversation import KINDS
 from .wecom_corp_sync import MissingSecret
 from .wecom_keyword_rule import SEVERITIES
@@ -123,9 +123,9 @@ _RECORD_CASES = f"""
         RETURNING id, name
     ), linked AS (
         INSERT INTO wecom_violation_member_rel (violation_id, member_id)
-        SELECT i.id, x.member_id
-          FROM inserted i JOIN cases c ON c.name = i.name, unnest(c.member_ids) x(member_id)
-        ON CONFLICT DO NOTHING
+        SELECT i.id, x.member_id  -- (new cases: no link of theirs exists yet)
+          FROM inserted i JOIN cases c ON c.name = i.name,
+               unnest(c.member_ids) x(member_id)
     )"""
 # The same, the new cases of messages counted in the statistics as well: on their chat's day
 # and on their sender's day when a member sent it, local days of the corp's time zone.
@@ -209,12 +209,14 @@ class WecomViolation(models.Model):
     # not indexed: one company has all the cases, or nearly (the record rules' filter is
     # not selective)
     company_id = fields.Many2one("res.company", required=True, readonly=True)
-    corp_id = fields.Many2one("wecom.corp", required=True, readonly=True, ondelete="cascade")
+    # LinkMany2one: references without foreign keys, which the case's recording statement
+    # resolves itself (models/links.py)
+    corp_id = LinkMany2one("wecom.corp", required=True, readonly=True, ondelete="cascade")
     # None for a case that has no message: a deletion (客户删除员工 / 员工删除客户), which
     # names its employee (member_id) and customer (contact_id) instead
     # (the unique index on message and rule serves its searches and the retention's purge)
-    message_id = fields.Many2one("wecom.message", readonly=True, ondelete="set null")
-    contact_id = fields.Many2one(
+    message_id = LinkMany2one("wecom.message", readonly=True, ondelete="set null")
+    contact_id = LinkMany2one(
         "wecom.contact",
         "Customer",
         readonly=True,
@@ -223,9 +225,7 @@ class WecomViolation(models.Model):
     )
     conversation_id = fields.Many2one(related="message_id.conversation_id")
     # (the index on rule, sender and time serves its searches and the rule's deletion)
-    rule_id = fields.Many2one(
-        "wecom.keyword.rule", required=True, readonly=True, ondelete="cascade"
-    )
+    rule_id = LinkMany2one("wecom.keyword.rule", required=True, readonly=True, ondelete="cascade")
     member_ids = LinkMany2many(  # (models/links.py)
         "wecom.member",
         "wecom_violation_member_rel",
@@ -235,7 +235,7 @@ class WecomViolation(models.Model):
         readonly=True,
         help="The archived members the case involves: who may read it.",
     )
-    member_id = fields.Many2one(
+    member_id = LinkMany2one(
         "wecom.member",
         "Employee",
         readonly=True,
@@ -243,7 +243,7 @@ class WecomViolation(models.Model):
         help="The employee the case is about: the sender when an employee sent the message, "
         "else the employee in the chat.",
     )
-    department_id = fields.Many2one(
+    department_id = LinkMany2one(
         "wecom.department",
         "Department",
         readonly=True,
@@ -679,11 +679,11 @@ class WecomViolation(models.Model):
         """Insert cases with their archived members in one statement, set-based; a case
         recorded before (the same message and rule, or the same reference) is not recorded
         twice. ``rows``: dicts of the _CASE_COLUMNS (missing or None where unknown) and
-        ``member_ids``. An unknown ``category`` or ``severity`` is the rule's; an unknown
-        ``contact_id`` the customer's whose external userid is ``customer``; an unknown
-        ``member_id`` (the employee) the sender when a member sent it, else the lowest of
-        ``member_ids``; an unknown ``department_id`` the employee's main department, else
-        the first of their departments.
+        ``member_ids`` (distinct ids). An unknown ``category`` or ``severity`` is the rule's;
+        an unknown ``contact_id`` the customer's whose external userid is ``customer``; an
+        unknown ``member_id`` (the employee) the sender when a member sent it, else the
+        lowest of ``member_ids``; an unknown ``department_id`` the employee's main
+        department, else the first of their departments.
 
         ``count``: the corp whose statistics count the new cases of messages, in the same
         statement: on their chat's day (a row's ``chat_id``) and on their sender's day when

@@ -14,7 +14,7 @@ from unittest.mock import patch
 from psycopg2 import IntegrityError
 
 from odoo import fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import config, mute_logger
 
@@ -210,6 +210,95 @@ class TestPipeline(WecomCase):
         self.assertEqual(links("wecom_message_member_rel", "wecom_message_id", ids), 0)
         self.assertEqual(links("wecom_message_department_rel", "wecom_message_id", ids), 0)
         self.env.invalidate_all()
+
+    def test_case_references_follow_deletions_without_foreign_keys(self):
+        """A case's corp, rule, message, employee, customer and department have no foreign
+        key (models/links.py): deleting the record does what the key did (a corp's and a
+        rule's cases go, the other references are emptied), whatever deletes it, and what
+        the ORM writes is checked as the key checked it."""
+        cr = self.env.cr
+        cr.execute(
+            """SELECT a.attname FROM pg_constraint c
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+                WHERE c.contype = 'f' AND c.conrelid = 'wecom_violation'::regclass"""
+        )
+        self.assertEqual(
+            sorted(column for (column,) in cr.fetchall()),
+            ["company_id", "create_uid", "reviewer_id", "user_id", "write_uid"],
+        )
+        department = self.env["wecom.department"].create(
+            {"corp_id": self.corp.id, "department_id": 7, "name": "销售部"}
+        )
+        member = self.env["wecom.member"].create(
+            {"corp_id": self.corp.id, "userid": MEMBER, "department_ids": [(6, 0, department.ids)]}
+        )
+        Rule = self.env["wecom.keyword.rule"]
+        # a behaviour case names its customer; a word rule's cases go with the rule
+        card = Rule.create(
+            {"name": "名片", "category": "敏感行为", "rule_type": "behavior", "behavior": "card"}
+        )
+        rule = Rule.create({"name": "词", "category": "私下交易", "words_input": "转账,回访"})
+        self.build_corpus(SAMPLES)
+        self.corp._pull()
+        Violation = self.env["wecom.violation"]
+        case = Violation.search([("rule_id", "=", card.id)])
+        self.assertEqual(len(case), 1)
+        self.assertTrue(case.contact_id)
+        self.assertEqual((case.member_id, case.department_id), (member, department))
+
+        def reference(case, column):
+            cr.execute(f"SELECT {column} FROM wecom_violation WHERE id = %s", case.ids)
+            return cr.fetchone()[0]
+
+        # the ORM: a record that does not exist is refused, one that does is written
+        cr.execute("SELECT max(id) + 1 FROM wecom_message")
+        missing = cr.fetchone()[0]
+        with (
+            self.assertRaisesRegex(ValidationError, f"#{missing} does not exist"),
+            cr.savepoint(),
+        ):
+            case.write({"message_id": missing})
+            case.flush_recordset()
+        self.env.invalidate_all()
+        cr.execute("SELECT max(id) + 1 FROM wecom_keyword_rule")
+        missing = cr.fetchone()[0]
+        with self.assertRaisesRegex(ValidationError, f"#{missing} does not exist"), cr.savepoint():
+            Violation.create(
+                {
+                    "name": "x",
+                    "company_id": self.corp.company_id.id,
+                    "corp_id": self.corp.id,
+                    "rule_id": missing,
+                }
+            )
+        other = self.messages().filtered(lambda m: m != case.message_id)[0]
+        with cr.savepoint():
+            case.write({"message_id": other.id})
+            case.flush_recordset()
+            self.assertEqual(reference(case, "message_id"), other.id)
+        self.env.invalidate_all()
+        # a message, a customer, a member, a department deleted: the cases stay, unnamed
+        message, contact = case.message_id, case.contact_id
+        message.with_context(wecom_pipeline=True).unlink()
+        self.assertIsNone(reference(case, "message_id"))
+        cr.execute("DELETE FROM wecom_contact WHERE id = %s", contact.ids)
+        self.assertIsNone(reference(case, "contact_id"))
+        cr.execute("DELETE FROM wecom_department WHERE id = %s", department.ids)
+        self.assertIsNone(reference(case, "department_id"))
+        cr.execute("DELETE FROM wecom_member WHERE id = %s", member.ids)
+        self.assertIsNone(reference(case, "member_id"))
+        self.env.invalidate_all()
+        self.assertTrue(case.exists())
+        # a rule deleted (the ORM): its cases go, the other rule's stay
+        rule_cases = Violation.search([("rule_id", "=", rule.id)])
+        self.assertTrue(rule_cases)
+        rule.unlink()
+        self.assertFalse(rule_cases.exists())
+        self.assertTrue(case.exists())
+        # the corp deleted: its cases go
+        cr.execute("DELETE FROM wecom_corp WHERE id = %s", self.corp.ids)
+        self.env.invalidate_all()
+        self.assertFalse(case.exists())
 
     def test_replayed_batches_insert_nothing_twice(self):
         self.build_corpus(SAMPLES[:10])

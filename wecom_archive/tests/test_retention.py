@@ -255,7 +255,7 @@ class TestRetention(WecomCase):
         )
         keys = cr.fetchall()
         # the links have no key: their delete trigger does what it did (models/links.py)
-        for relation, column, table in links.LINKS:
+        for relation, column, table, ondelete in links.LINKS:
             if table == "wecom_message":
                 cr.execute(
                     """SELECT EXISTS (SELECT 1 FROM pg_index i
@@ -264,7 +264,8 @@ class TestRetention(WecomCase):
                         WHERE i.indrelid = %s::regclass AND a.attname = %s)""",
                     [relation, column],
                 )
-                keys.append((relation, column, "c", cr.fetchone()[0]))
+                action = {"cascade": "c", "set null": "n"}[ondelete]
+                keys.append((relation, column, action, cr.fetchone()[0]))
         handled = {
             ("wecom_violation", "message_id", "set null"),
             ("wecom_message_media", "message_id", "delete"),
