@@ -15,6 +15,10 @@ mask_card):
 * Search across chats: the snippet is cut from the masked text (``_wecom_shown_text``), and
   to a user without the right 查看敏感信息原文 a message is a hit only when the keyword is
   in its masked text (a hit inside a masked span would tell what the mask hides).
+* Searches of the ORM (a list's search box, filters, counts, groupings, a domain sent over
+  RPC): ``_search`` matches a text condition on a masked field against the masked text
+  for such a user, when the searched value holds a letter or digit (what a mask hides);
+  searching 13812345678 finds nothing that shows 138****5678.
 * Alerts and digests (Odoo notification, WeCom message) mask what they quote, for everyone:
   they are pushed, not asked for.
 
@@ -24,13 +28,45 @@ is logged with its fields). Lists and forms stay masked for everyone: reading a 
 phone number should be a deliberate, recorded act, not a side effect of scrolling a list.
 """
 
+import re
+
 from odoo import api, models
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 from ..lib import cards
 from ..lib.detectors import mask_card, mask_json, mask_text
 
 SENSITIVE_GROUP = "wecom_archive.group_wecom_sensitive_view"
+
+
+# What a mask may hide (digits, the letters of an e-mail address or a WeChat ID): a searched
+# value holding none of these cannot fall inside a masked span, and is searched as it is.
+_MASKABLE = re.compile(r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]")
+# The text conditions matched against the masked text: {operator: (positive operator,
+# negated, whole value)}.
+_TEXT_OPERATORS = {
+    "like": ("like", False, False),
+    "ilike": ("ilike", False, False),
+    "not like": ("like", True, False),
+    "not ilike": ("ilike", True, False),
+    "=like": ("=like", False, True),
+    "=ilike": ("=ilike", False, True),
+    "=": ("=", False, True),
+    "!=": ("=", True, True),
+}
+# masked rows read per query
+_CHUNK = 5000
+
+
+def _pattern(operator, value):
+    """A compiled regex of a text condition, as PostgreSQL reads it: like / ilike match
+    anywhere, =like / =ilike the whole text, with SQL's wildcards (% and _); = the value."""
+    if operator == "=":
+        return re.compile(re.escape(value))
+    parts = ["." if c == "_" else ".*" if c == "%" else re.escape(c) for c in value]
+    flags = re.DOTALL | (re.IGNORECASE if "ilike" in operator else 0)
+    return re.compile("".join(parts), flags)
 
 
 def masked_value(value):
@@ -68,6 +104,64 @@ class WecomArchivedData(models.AbstractModel):
             low if seen == original else seen
             for original, seen, low in zip(text, shown, lowered, strict=True)
         )
+
+    @api.model
+    def _search(self, domain, offset=0, limit=None, order=None):
+        if self._masked_fields and domain and not self._wecom_may_unmask():
+            domain = self._wecom_masked_domain(domain)
+        return super()._search(domain, offset=offset, limit=limit, order=order)
+
+    @api.model
+    def _wecom_masked_domain(self, domain):
+        """``domain`` with each text condition on a masked field whose value could fall
+        inside a masked span replaced by the records the condition finds in the masked
+        text (see the module doc); the others as they are."""
+        result = []
+        for leaf in domain:
+            if (
+                isinstance(leaf, list | tuple)
+                and len(leaf) == 3
+                and leaf[0] in self._masked_fields
+                and leaf[1] in _TEXT_OPERATORS
+                and isinstance(leaf[2], str)
+                and _MASKABLE.search(leaf[2])
+                and self._fields[leaf[0]].type in ("char", "text")
+                and self._fields[leaf[0]].store
+            ):
+                fname, operator, value = leaf
+                positive, negated, _whole = _TEXT_OPERATORS[operator]
+                ids = self._wecom_masked_matches(fname, positive, value)
+                result.append(("id", "not in" if negated else "in", ids))
+            else:
+                result.append(leaf)
+        return result
+
+    @api.model
+    def _wecom_masked_matches(self, fname, operator, value):
+        """The ids of the records the user reads whose field ``fname``, masked, meets the
+        condition (``operator``: like, ilike, =like, =ilike or =; ``value``): among those
+        whose original meets it (a masked character is a "*", which no original holds
+        where the condition needs a letter or a digit)."""
+        candidates = super()._search([(fname, operator, value)]).get_result_ids()
+        pattern = _pattern(operator, value)
+        whole = _TEXT_OPERATORS[operator][2]
+        matches = []
+        for start in range(0, len(candidates), _CHUNK):
+            chunk = list(candidates[start : start + _CHUNK])
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id, %s FROM %s WHERE id = ANY(%s)",
+                    SQL.identifier(fname),
+                    SQL.identifier(self._table),
+                    chunk,
+                )
+            )
+            for id_, text in self.env.cr.fetchall():
+                shown = mask_text(text)
+                found = pattern.fullmatch(shown) if whole else pattern.search(shown)
+                if found:
+                    matches.append(id_)
+        return matches
 
     def _wecom_masked_values(self, fname):
         """{record id: masked value} of the field for these records (record format)."""

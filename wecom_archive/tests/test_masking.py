@@ -152,6 +152,51 @@ class TestMasking(WecomCase):
             [(start, end)] = result["highlights"]
             self.assertEqual(result["snippet"][start:end], "手机")
 
+    # -- the ORM's searches: a list's search box, counts, groupings --------------------------
+    def test_orm_searches_match_what_the_mask_shows(self):
+        """What a mask hides cannot be searched for: to a user without the right, a text
+        condition on a masked field matches the masked text (search, count and grouping
+        alike, negations too), so the hidden digits find nothing and the shown ones still
+        do; a user with the right searches the originals."""
+        m1, m2, m3, m4 = (self.msg[msgid].id for msgid in ("m1", "m2", "m3", "m4"))
+        chat = [("conversation_id", "in", (self.chat | self.msg["m3"].conversation_id).ids)]
+        expected = {  # value: (found by the plain user, by the user with the right)
+            "1234": (set(), {m2, m3}),  # inside the mobile's and the card's masks
+            MOBILE: (set(), {m2}),
+            "zhangsan": (set(), {m2}),  # the e-mail's masked local part
+            "5678": ({m2}, {m2, m3}),  # shown at the mobile's end, hidden in the card
+            "@EXAMPLE.com": ({m2}, {m2}),
+            "手机": ({m2}, {m2}),  # no letter nor digit: searched as it is
+        }
+        for user, right in ((self.plain, 0), (self.right, 1)):
+            Message = self.env["wecom.message"].with_user(user)
+            for value, found in expected.items():
+                with self.subTest(user=user.login, value=value):
+                    domain = [*chat, ("text", "ilike", value)]
+                    self.assertEqual(set(Message.search(domain).ids), found[right])
+                    self.assertEqual(Message.search_count(domain), len(found[right]))
+                    groups = Message.read_group(domain, ["conversation_id"], ["conversation_id"])
+                    self.assertEqual(
+                        sum(group["conversation_id_count"] for group in groups), len(found[right])
+                    )
+                    negated = [*chat, ("text", "not ilike", value)]
+                    self.assertEqual(
+                        set(Message.search(negated).ids), {m1, m2, m3, m4} - found[right]
+                    )
+            with self.subTest(user=user.login, operator="=like"):
+                self.assertEqual(
+                    Message.search([*chat, ("text", "=like", "我的手机 138%")]).ids, [m2]
+                )
+                self.assertEqual(
+                    bool(Message.search([*chat, ("text", "=like", "我的手机 1381234%")])),
+                    bool(right),
+                )
+            # a case's content alike
+            Case = self.env["wecom.violation"].with_user(user)
+            self.assertEqual(
+                Case.search([("content", "ilike", "1234")]).ids, self.case.ids if right else []
+            )
+
     # -- ORM reads: lists, forms, a case's context messages ----------------------------------
     def test_reads(self):
         for user in (self.plain, self.right):
@@ -303,3 +348,41 @@ class TestMaskingTour(WecomCase, HttpCase):
         [log] = self.env["wecom.access.log"].search([("action", "=", "unmask")])
         message = self.env["wecom.message"].search([("msgid", "=", "t2")])
         self.assertEqual((log.user_id.login, log.res_id), ("admin", message.id))
+
+    def test_searching_over_rpc_finds_only_what_the_mask_shows(self):
+        """A list's search sent by a real client (JSON-RPC, as the web client sends it):
+        the digits a mask hides find nothing, the ones it shows are found."""
+        new_test_user(
+            self.env,
+            login="mask_rpc",
+            password="mask_rpc_pw",
+            groups="base.group_user,wecom_archive.group_wecom_archive_super",
+        )
+        self.authenticate("mask_rpc", "mask_rpc_pw")
+
+        def found(value):
+            response = self.url_open(
+                "/web/dataset/call_kw/wecom.message/web_search_read",
+                data=json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "method": "call",
+                        "params": {
+                            "model": "wecom.message",
+                            "method": "web_search_read",
+                            "args": [[("text", "ilike", value)]],
+                            "kwargs": {"specification": {"msgid": {}, "text": {}}},
+                        },
+                    }
+                ),
+                headers={"Content-Type": "application/json"},
+            )
+            self.assertEqual(response.status_code, 200)
+            result = response.json()["result"]
+            self.assertEqual(result["length"], len(result["records"]))
+            return [record["msgid"] for record in result["records"]]
+
+        self.assertEqual(found("1234"), [])  # inside 138****5678
+        self.assertEqual(found(MOBILE), [])
+        self.assertEqual(found("5678"), ["t2"])
+        self.assertEqual(found("电话"), ["t2"])
