@@ -5,12 +5,13 @@ customer and department.
 
 A foreign key checks every inserted row with a query per key: a third of the cost of
 storing a message's links, and a quarter of recording a case. These have none. What a key
-did on delete, a trigger on the named table does (an AFTER DELETE row trigger, by the
-referencing column's index): deleting a message, a case, a member or a department deletes
-its links, deleting a corp or a rule its cases, deleting a message, a member, a customer or
-a department empties the cases' reference, whatever deletes it (the ORM, the retention, a
-cascade). What the ORM writes is checked as a key would check it (LinkMany2one); the
-pipeline's statements take the ids they write from the rows they join."""
+did on delete, a trigger on the named table does (an AFTER DELETE row trigger running the
+statement the key's own trigger ran): deleting a message, a case, a member or a department
+deletes its links, deleting a corp or a rule its cases, deleting a message, a member, a
+customer or a department empties the cases' reference, whatever deletes it (the ORM, the
+retention, a cascade). What the ORM writes is checked as a key would check it
+(LinkMany2one); the pipeline's statements take the ids they write from the rows they
+join."""
 
 from odoo import fields
 from odoo.exceptions import ValidationError

@@ -21,6 +21,7 @@ from odoo.tools import config, mute_logger
 from ..lib import pgarray
 from ..lib.decrypt import Decryptor
 from ..lib.tests.samples import CUSTOMER, EXPECTED_TEXT, MEMBER, ROOM, SAMPLES
+from ..models import links
 from ..native.errors import SdkNotTrustedError
 from .common import WecomCase, key_pair
 
@@ -226,6 +227,16 @@ class TestPipeline(WecomCase):
             sorted(column for (column,) in cr.fetchall()),
             ["company_id", "create_uid", "reviewer_id", "user_id", "write_uid"],
         )
+        # every LinkMany2one has its delete trigger, doing what its ondelete says
+        declared = {
+            (model._table, field.name, self.env[field.comodel_name]._table, field.ondelete)
+            for model in self.env.registry.values()
+            if not model._abstract
+            for field in model._fields.values()
+            if isinstance(field, links.LinkMany2one)
+        }
+        self.assertEqual(len(declared), 6)
+        self.assertLessEqual(declared, set(links.LINKS))
         department = self.env["wecom.department"].create(
             {"corp_id": self.corp.id, "department_id": 7, "name": "销售部"}
         )
