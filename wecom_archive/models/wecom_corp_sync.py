@@ -368,7 +368,8 @@ class WecomCorp(models.Model):
 
     def _backfill_departments(self, member_ids):
         """Messages and conversations carry their members' departments (for scoping): add
-        the departments of members whose departments changed (earlier ones are kept)."""
+        the departments of members whose departments changed (earlier ones are kept). The
+        cases recorded while their employee's departments were unknown get one."""
         self.env.flush_all()
         cr = self.env.cr
         cr.execute(
@@ -392,6 +393,7 @@ class WecomCorp(models.Model):
                ON CONFLICT DO NOTHING""",
             [member_ids],
         )
+        self.env["wecom.violation"]._backfill_departments(member_ids)
         self.env.invalidate_all()
 
     # -- customers -------------------------------------------------------------------------------

@@ -675,6 +675,19 @@ class WecomViolation(models.Model):
         return rows
 
     @api.model
+    def _backfill_departments(self, member_ids):
+        """The cases of these employees recorded while their departments were unknown (a
+        member new to the archive, whose chats came before the directory sync told their
+        departments) get the employee's main department, else the first of their
+        departments; a case that has one keeps it (the department when it was recorded)."""
+        self.env.cr.execute(
+            f"""UPDATE wecom_violation v SET department_id = {MAIN_DEPARTMENT}
+                  FROM wecom_member m
+                 WHERE m.id = ANY(%s) AND v.member_id = m.id AND v.department_id IS NULL""",
+            [list(member_ids)],
+        )
+
+    @api.model
     def _record_cases(self, rows, count=None):
         """Insert cases with their archived members in one statement, set-based; a case
         recorded before (the same message and rule, or the same reference) is not recorded

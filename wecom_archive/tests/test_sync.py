@@ -103,6 +103,46 @@ class TestDirectorySync(SyncCase):
         self.assertIn(names[external], chat.display_name)
         self.assertNotIn(external, chat.display_name)
 
+    def test_cases_recorded_before_the_sync_get_their_employees_department(self):
+        """A case recorded while its employee's departments were unknown (chats pulled
+        before the directory sync) gets the employee's main department at the sync; a
+        case recorded with a department keeps it."""
+        Violation = self.env["wecom.violation"]
+        rule = self.env["wecom.keyword.rule"].create(
+            {"name": "词", "category": "私下交易", "words_input": "转账"}
+        )
+        Message = self.env["wecom.message"]
+        member = next(
+            member
+            for member in (self.member(user["userid"]) for user in self.company["users"])
+            if member and Message.search_count([("member_ids", "=", member.id)])
+        )
+        self.assertFalse(member.department_ids)
+        message = Message.search([("member_ids", "=", member.id)], limit=1)
+        other = self.env["wecom.department"].create(
+            {"corp_id": self.corp.id, "department_id": 99999, "name": "旧部门"}
+        )
+        rows = [
+            {
+                "name": f"t-{n}",
+                "company_id": self.corp.company_id.id,
+                "corp_id": self.corp.id,
+                "message_id": message.id if n else None,
+                "rule_id": rule.id,
+                "kind": "keyword",
+                "member_id": member.id,
+                "department_id": other.id if n else None,
+                "member_ids": [member.id],
+            }
+            for n in range(2)
+        ]
+        unknown, known = Violation.browse(Violation._record_cases(rows))
+        self.assertFalse(unknown.department_id)
+        self.assertEqual(self.corp._sync(full=True), [])
+        self.assertTrue(member.main_department_id)
+        self.assertEqual(unknown.department_id, member.main_department_id)
+        self.assertEqual(known.department_id, other)
+
     def test_full_sync(self):
         self.assertEqual(self.corp._sync(full=True), [])
         users = {u["userid"]: u for u in self.company["users"]}
