@@ -107,7 +107,7 @@ class WecomArchivedData(models.AbstractModel):
 
     @api.model
     def _search(self, domain, offset=0, limit=None, order=None):
-        if self._masked_fields and domain and not self._wecom_may_unmask():
+        if self._masked_fields and domain:
             domain = self._wecom_masked_domain(domain)
         return super()._search(domain, offset=offset, limit=limit, order=order)
 
@@ -115,25 +115,29 @@ class WecomArchivedData(models.AbstractModel):
     def _wecom_masked_domain(self, domain):
         """``domain`` with each text condition on a masked field whose value could fall
         inside a masked span replaced by the records the condition finds in the masked
-        text (see the module doc); the others as they are."""
+        text (see the module doc), unless the user may see originals; the others as they
+        are."""
+        probing = [
+            isinstance(leaf, list | tuple)
+            and len(leaf) == 3
+            and leaf[0] in self._masked_fields
+            and leaf[1] in _TEXT_OPERATORS
+            and isinstance(leaf[2], str)
+            and bool(_MASKABLE.search(leaf[2]))
+            and self._fields[leaf[0]].type in ("char", "text")
+            and self._fields[leaf[0]].store
+            for leaf in domain
+        ]
+        if not any(probing) or self._wecom_may_unmask():
+            return domain
         result = []
-        for leaf in domain:
-            if (
-                isinstance(leaf, list | tuple)
-                and len(leaf) == 3
-                and leaf[0] in self._masked_fields
-                and leaf[1] in _TEXT_OPERATORS
-                and isinstance(leaf[2], str)
-                and _MASKABLE.search(leaf[2])
-                and self._fields[leaf[0]].type in ("char", "text")
-                and self._fields[leaf[0]].store
-            ):
+        for leaf, probes in zip(domain, probing, strict=True):
+            if probes:
                 fname, operator, value = leaf
                 positive, negated, _whole = _TEXT_OPERATORS[operator]
                 ids = self._wecom_masked_matches(fname, positive, value)
-                result.append(("id", "not in" if negated else "in", ids))
-            else:
-                result.append(leaf)
+                leaf = ("id", "not in" if negated else "in", ids)
+            result.append(leaf)
         return result
 
     @api.model
