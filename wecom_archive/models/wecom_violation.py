@@ -154,6 +154,17 @@ _RECORD_AND_COUNT_CASES = f"""{_RECORD_CASES}, counted AS (
 _RECORD_CASES += "\n    SELECT id FROM inserted"
 
 
+def _customer_of(message, side, chat_kind):
+    """The customer a message's case is about (an external userid), or None: its sender
+    when a customer wrote it, else the customer of a 1:1 customer chat (in a group, the
+    customers an employee writes to are many)."""
+    if side == "customer":
+        return message.sender
+    if chat_kind == "external":
+        return next((p for p in message.tolist if id_kind(p) == "external"), None)
+    return None
+
+
 # The indexes of fields once indexed that no query needs (see init).
 _UNUSED_INDEXES = (
     "wecom_violation__message_id_index",
@@ -642,6 +653,7 @@ class WecomViolation(models.Model):
                 continue
             chat_kind = conversation_key(message.roomid, message.sender, message.tolist)[0]
             side = SIDE_OF[id_kind(message.sender)]
+            customer = _customer_of(message, side, chat_kind)
             hits = matcher.hits(
                 found,
                 sender_side=side,
@@ -670,6 +682,7 @@ class WecomViolation(models.Model):
                         "offsets": hit.offsets,
                         "member_ids": member_ids,
                         "chat_id": chat_id,
+                        "customer": customer,
                     }
                 )
         return rows

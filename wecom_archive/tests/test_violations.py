@@ -358,6 +358,8 @@ class TestViolations(WecomCase):
             ],
         )
         self.assertEqual(found.mapped("kind"), ["keyword"] * 3)
+        # the customer: of the 1:1 chat, whoever wrote; in a group, none an employee wrote to
+        self.assertEqual([v.contact_id.external_userid for v in found], [CUSTOMER, CUSTOMER, False])
         # a case without a message, read through its own members only
         row = dict(
             dict.fromkeys(_CASE_COLUMNS),
