@@ -44,16 +44,16 @@ SENSITIVE_GROUP = "wecom_archive.group_wecom_sensitive_view"
 # value holding none of these cannot fall inside a masked span, and is searched as it is.
 _MASKABLE = re.compile(r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]")
 # The text conditions matched against the masked text: {operator: (positive operator,
-# negated, whole value)}.
+# negated)}.
 _TEXT_OPERATORS = {
-    "like": ("like", False, False),
-    "ilike": ("ilike", False, False),
-    "not like": ("like", True, False),
-    "not ilike": ("ilike", True, False),
-    "=like": ("=like", False, True),
-    "=ilike": ("=ilike", False, True),
-    "=": ("=", False, True),
-    "!=": ("=", True, True),
+    "like": ("like", False),
+    "ilike": ("ilike", False),
+    "not like": ("like", True),
+    "not ilike": ("ilike", True),
+    "=like": ("=like", False),
+    "=ilike": ("=ilike", False),
+    "=": ("=", False),
+    "!=": ("=", True),
 }
 # masked rows read per query
 _CHUNK = 5000
@@ -134,7 +134,7 @@ class WecomArchivedData(models.AbstractModel):
         for leaf, probes in zip(domain, probing, strict=True):
             if probes:
                 fname, operator, value = leaf
-                positive, negated, _whole = _TEXT_OPERATORS[operator]
+                positive, negated = _TEXT_OPERATORS[operator]
                 ids = self._wecom_masked_matches(fname, positive, value)
                 leaf = ("id", "not in" if negated else "in", ids)
             result.append(leaf)
@@ -148,7 +148,7 @@ class WecomArchivedData(models.AbstractModel):
         where the condition needs a letter or a digit)."""
         candidates = super()._search([(fname, operator, value)]).get_result_ids()
         pattern = _pattern(operator, value)
-        whole = _TEXT_OPERATORS[operator][2]
+        whole = operator.startswith("=")  # =, =like, =ilike: the whole text
         matches = []
         for start in range(0, len(candidates), _CHUNK):
             chunk = list(candidates[start : start + _CHUNK])

@@ -361,24 +361,15 @@ class TestMaskingTour(WecomCase, HttpCase):
         self.authenticate("mask_rpc", "mask_rpc_pw")
 
         def found(value):
-            response = self.url_open(
+            result = self.make_jsonrpc_request(
                 "/web/dataset/call_kw/wecom.message/web_search_read",
-                data=json.dumps(
-                    {
-                        "jsonrpc": "2.0",
-                        "method": "call",
-                        "params": {
-                            "model": "wecom.message",
-                            "method": "web_search_read",
-                            "args": [[("text", "ilike", value)]],
-                            "kwargs": {"specification": {"msgid": {}, "text": {}}},
-                        },
-                    }
-                ),
-                headers={"Content-Type": "application/json"},
+                {
+                    "model": "wecom.message",
+                    "method": "web_search_read",
+                    "args": [[("text", "ilike", value)]],
+                    "kwargs": {"specification": {"msgid": {}, "text": {}}},
+                },
             )
-            self.assertEqual(response.status_code, 200)
-            result = response.json()["result"]
             self.assertEqual(result["length"], len(result["records"]))
             return [record["msgid"] for record in result["records"]]
 
